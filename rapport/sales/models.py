@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rapport.sales.choices import VisitPurpose
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Product(models.Model):
+    """An item the company sells, identified by its article (SKU)."""
+
+    sku = models.CharField(_("article"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    brand = models.CharField(_("brand"), max_length=80, blank=True)
+    category = models.CharField(_("category"), max_length=80, blank=True)
+    material = models.CharField(_("material"), max_length=80, blank=True)
+    colour = models.CharField(_("colour"), max_length=40, blank=True)
+    price = models.DecimalField(_("price"), **MONEY, default=Decimal("0"))
+    is_active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+
+class Purchase(models.Model):
+    """A receipt: what a client bought, when, where and from whom."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="purchases")
+    store = models.ForeignKey("accounts.Store", on_delete=models.PROTECT, related_name="+")
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    receipt_number = models.CharField(_("receipt"), max_length=64, blank=True)
+    purchased_at = models.DateTimeField(_("date"), default=timezone.now)
+    total = models.DecimalField(_("total"), **MONEY)
+    discount_total = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
+    returned_total = models.DecimalField(_("returned"), **MONEY, default=Decimal("0"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-purchased_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "receipt_number"],
+                condition=~Q(receipt_number=""),
+                name="purchase_store_receipt_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["client", "-purchased_at"], name="purchase_client_idx")]
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+
+    def __str__(self) -> str:
+        return f"{self.receipt_number or self.pk} {self.purchased_at:%Y-%m-%d}"
+
+
+class PurchaseLine(models.Model):
+    """One line of a receipt."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    description = models.CharField(_("item"), max_length=200)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    unit_price = models.DecimalField(_("price"), **MONEY)
+    discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
+    returned_quantity = models.PositiveIntegerField(_("returned"), default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=models.F("quantity")),
+                name="purchaseline_returned_lte_quantity",
+            )
+        ]
+        verbose_name = _("receipt line")
+        verbose_name_plural = _("receipt lines")
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity - self.discount
+
+
+class Return(models.Model):
+    """Goods a client brought back from one purchase."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="returns")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="returns")
+    returned_at = models.DateTimeField(_("date"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    amount = models.DecimalField(_("refund"), **MONEY)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-returned_at", "-pk"]
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+
+    def __str__(self) -> str:
+        return f"{self.purchase} −{self.amount}"
+
+
+class ReturnLine(models.Model):
+    """How many of one receipt line came back."""
+
+    sale_return = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    purchase_line = models.ForeignKey(PurchaseLine, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    amount = models.DecimalField(_("refund"), **MONEY)
+
+    class Meta:
+        verbose_name = _("returned line")
+        verbose_name_plural = _("returned lines")
+
+
+class Visit(models.Model):
+    """A client came to the store and did not buy (a purchase is a visit of its own)."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="visits")
+    store = models.ForeignKey("accounts.Store", on_delete=models.PROTECT, related_name="+")
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    visited_at = models.DateTimeField(_("date"), default=timezone.now)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=VisitPurpose.choices)
+    looked_at = models.CharField(
+        _("looked at"), max_length=300, blank=True, help_text=_("What they tried on or liked.")
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-visited_at", "-pk"]
+        indexes = [models.Index(fields=["client", "-visited_at"], name="visit_client_idx")]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.visited_at:%Y-%m-%d}"

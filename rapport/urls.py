@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("rapport.base.urls")),
+    path("", include("rapport.accounts.urls")),
+    path("clients/", include("rapport.clients.urls")),
+    path("", include("rapport.sales.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
