@@ -6,6 +6,5 @@ urlpatterns = [
     path("", include("rapport.accounts.urls")),
     path("clients/", include("rapport.clients.urls")),
     path("", include("rapport.sales.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,3 +1,8 @@
 from django.urls import path
 
-urlpatterns: list = []
+from rapport.base import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,3 +1,21 @@
 from django.urls import path
 
-urlpatterns: list = []
+from rapport.clients import views
+
+app_name = "clients"
+urlpatterns = [
+    path("", views.book, name="book"),
+    path("new/", views.client_new, name="new"),
+    path("reassign/", views.reassign, name="reassign"),
+    path("<int:pk>/", views.card, name="card"),
+    path("<int:pk>/edit/", views.client_edit, name="edit"),
+    path("<int:pk>/contacts/add/", views.contact_add, name="contact_add"),
+    path("<int:pk>/consents/", views.consent_edit, name="consent_edit"),
+    path("<int:pk>/preferences/add/", views.preference_add, name="preference_add"),
+    path("<int:pk>/relatives/add/", views.relative_add, name="relative_add"),
+    path("<int:pk>/relatives/<int:relative_pk>/", views.relative_edit, name="relative_edit"),
+    path("<int:pk>/dates/add/", views.key_date_add, name="key_date_add"),
+    path("<int:pk>/notes/add/", views.note_add, name="note_add"),
+    path("<int:pk>/notes/<int:note_pk>/pin/", views.note_pin, name="note_pin"),
+    path("<int:pk>/<str:kind>/<int:item_pk>/remove/", views.item_remove, name="item_remove"),
+]

@@ -1,3 +1,10 @@
 from django.urls import path
 
-urlpatterns: list = []
+from rapport.sales import views
+
+app_name = "sales"
+urlpatterns = [
+    path("clients/<int:pk>/purchase/", views.purchase_new, name="purchase_new"),
+    path("clients/<int:pk>/visit/", views.visit_new, name="visit_new"),
+    path("purchases/<int:pk>/return/", views.return_new, name="return_new"),
+]

@@ -1,0 +1,36 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  // Filters submit themselves when changed.
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.classList && target.classList.contains("autosubmit") && target.form) {
+      target.form.submit();
+    }
+  });
+
+  // Removing something from the card asks first.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+
+  // "Another item" on the purchase form: copy the empty line and number it.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-add-line]");
+    if (!button) return;
+    var container = document.getElementById("lines");
+    var template = document.getElementById("line-template");
+    var total = document.getElementById("id_" + container.dataset.prefix + "-TOTAL_FORMS");
+    var index = parseInt(total.value, 10);
+    var html = template.innerHTML.replace(/__prefix__/g, String(index));
+    container.insertAdjacentHTML("beforeend", html);
+    total.value = String(index + 1);
+    var inputs = container.lastElementChild.querySelectorAll("input");
+    if (inputs.length) inputs[0].focus();
+  });
+})();

@@ -1,0 +1,324 @@
+"""Client pages: parse → access check → one service call → render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rapport.accounts.selectors import consultants_for, scope_for, stores_for
+from rapport.base.forms import call_service
+from rapport.clients import services
+from rapport.clients.choices import ClientStatus
+from rapport.clients.forms import (
+    ClientCreateForm,
+    ClientEditForm,
+    ConsentForm,
+    ContactPointForm,
+    KeyDateForm,
+    NoteForm,
+    PreferenceForm,
+    ReassignForm,
+    RelativeForm,
+)
+from rapport.clients.models import Client, ContactPoint, KeyDate, Note, Preference, Relative
+from rapport.clients.selectors import (
+    book_for,
+    can_manage_client,
+    client_card,
+    client_get_for,
+    client_search,
+)
+
+PAGE_SIZE = 30
+
+
+def _manageable(request: HttpRequest, pk: int) -> Client:
+    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    if not can_manage_client(user=request.user, client=client):  # type: ignore[arg-type]
+        raise PermissionDenied(_("Only the client's consultant or a manager can change this."))
+    return client
+
+
+@login_required
+def book(request: HttpRequest) -> HttpResponse:
+    """The client book with search; a manager also filters by consultant and reassigns."""
+    user = request.user
+    scope = scope_for(user)  # type: ignore[arg-type]
+    query = request.GET.get("q", "").strip()
+    if query:
+        results = client_search(user=user, text=query)  # type: ignore[arg-type]
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(request, "clients/partials/results.html", {"clients": results, "q": query})
+        return render(
+            request, "clients/book.html", {"clients": results, "q": query, "searching": True}
+        )
+    owner = request.GET.get("owner", "")
+    status = request.GET.get("status", "")
+    clients = book_for(
+        user=user,  # type: ignore[arg-type]
+        owner_id=int(owner) if owner.isdigit() else None,
+        unassigned=owner == "none",
+        status=status if status in ClientStatus.values else "",
+    )
+    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    context: dict[str, Any] = {
+        "page": page,
+        "clients": page.object_list,
+        "q": "",
+        "statuses": ClientStatus.choices,
+        "status": status,
+        "owner": owner,
+    }
+    if scope.is_manager:
+        context["owners"] = consultants_for(user=user)  # type: ignore[arg-type]
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "clients/partials/results.html", context)
+    return render(request, "clients/book.html", context)
+
+
+@login_required
+def client_new(request: HttpRequest) -> HttpResponse:
+    """Create a client at the till in a few seconds."""
+    stores = list(stores_for(user=request.user))  # type: ignore[arg-type]
+    if not stores:
+        raise PermissionDenied(_("You do not work in any store yet."))
+    form = ClientCreateForm(request.POST or None, initial={"consent_channels": ["whatsapp"]})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        client = call_service(
+            form,
+            lambda: services.client_create(
+                actor=request.user,  # type: ignore[arg-type]
+                store=stores[0],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                phone=data["phone"],
+                email=data["email"],
+                birthday=data["birthday"],
+                consent_channels=data["consent_channels"],
+                preferred_channel=(data["consent_channels"] or [""])[0],
+            ),
+        )
+        if client is not None:
+            messages.success(request, _("%(name)s is in your book.") % {"name": client.full_name})
+            return redirect("clients:card", pk=client.pk)
+    return render(request, "clients/create.html", {"form": form})
+
+
+@login_required
+def card(request: HttpRequest, pk: int) -> HttpResponse:
+    """The client card: everything Rapport knows about the client, and what happened."""
+    data = client_card(user=request.user, pk=pk)  # type: ignore[arg-type]
+    return render(
+        request,
+        "clients/card.html",
+        {
+            "card": data,
+            "client": data.client,
+            "note_form": NoteForm(),
+        },
+    )
+
+
+def _section_form(
+    request: HttpRequest,
+    client: Client,
+    form: Any,
+    title: str,
+    save: Any,
+    *,
+    anchor: str,
+) -> HttpResponse:
+    """Show a small form for one card section; on a valid POST call the service and go back."""
+    if request.method == "POST" and form.is_valid():
+        result = call_service(form, lambda: save(form.cleaned_data))
+        if result is not None or not form.errors:
+            return redirect(reverse("clients:card", args=[client.pk]) + f"#{anchor}")
+    return render(request, "clients/form.html", {"client": client, "form": form, "title": title})
+
+
+@login_required
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _manageable(request, pk)
+    initial = {name: getattr(client, name) for name in services.EDITABLE_FIELDS}
+    form = ClientEditForm(request.POST or None, initial=initial)
+    return _section_form(
+        request,
+        client,
+        form,
+        _("Edit the card"),
+        lambda data: services.client_update(actor=request.user, client=client, **data),
+        anchor="top",
+    )
+
+
+@login_required
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _manageable(request, pk)
+    return _section_form(
+        request,
+        client,
+        ContactPointForm(request.POST or None),
+        _("Add a phone, e-mail or messenger"),
+        lambda data: services.contact_point_add(actor=request.user, client=client, **data),
+        anchor="contacts",
+    )
+
+
+@login_required
+def consent_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    form = ConsentForm(request.POST or None, initial={"channel": request.GET.get("channel")})
+    return _section_form(
+        request,
+        client,
+        form,
+        _("Consent to be contacted"),
+        lambda data: services.consent_set(actor=request.user, client=client, **data),
+        anchor="consents",
+    )
+
+
+@login_required
+def preference_add(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _manageable(request, pk)
+    return _section_form(
+        request,
+        client,
+        PreferenceForm(request.POST or None, initial={"kind": request.GET.get("kind")}),
+        _("Add a preference or size"),
+        lambda data: services.preference_add(actor=request.user, client=client, **data),
+        anchor="preferences",
+    )
+
+
+@login_required
+def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _manageable(request, pk)
+    return _section_form(
+        request,
+        client,
+        RelativeForm(request.POST or None),
+        _("Add a close person"),
+        lambda data: services.relative_add(actor=request.user, client=client, **data),
+        anchor="relatives",
+    )
+
+
+@login_required
+def relative_edit(request: HttpRequest, pk: int, relative_pk: int) -> HttpResponse:
+    client = _manageable(request, pk)
+    relative = get_object_or_404(Relative, pk=relative_pk, client=client)
+    initial = {f: getattr(relative, f) for f in RelativeForm.base_fields}
+    return _section_form(
+        request,
+        client,
+        RelativeForm(request.POST or None, initial=initial),
+        _("Edit %(name)s") % {"name": relative.name},
+        lambda data: services.relative_update(actor=request.user, relative=relative, **data),
+        anchor="relatives",
+    )
+
+
+@login_required
+def key_date_add(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _manageable(request, pk)
+    form = KeyDateForm(request.POST or None, relatives=client.relatives.all())
+    return _section_form(
+        request,
+        client,
+        form,
+        _("Add an important date"),
+        lambda data: services.key_date_add(actor=request.user, client=client, **data),
+        anchor="dates",
+    )
+
+
+@login_required
+@require_POST
+def note_add(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        call_service(
+            form,
+            lambda: services.note_add(actor=request.user, client=client, **form.cleaned_data),
+        )
+    if form.errors:
+        return render(
+            request, "clients/form.html", {"client": client, "form": form, "title": _("Add a note")}
+        )
+    return redirect(reverse("clients:card", args=[client.pk]) + "#notes")
+
+
+@login_required
+@require_POST
+def note_pin(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    note = get_object_or_404(Note, pk=note_pk, client=client)
+    services.note_pin(actor=request.user, note=note, is_pinned=not note.is_pinned)  # type: ignore[arg-type]
+    return redirect(reverse("clients:card", args=[client.pk]) + "#notes")
+
+
+@login_required
+@require_POST
+def item_remove(request: HttpRequest, pk: int, kind: str, item_pk: int) -> HttpResponse:
+    """Remove a contact, preference, relative or date from the card."""
+    client = _manageable(request, pk)
+    actor = request.user
+    if kind == "contact":
+        point = get_object_or_404(ContactPoint, pk=item_pk, client=client)
+        services.contact_point_remove(actor=actor, point=point)  # type: ignore[arg-type]
+    elif kind == "preference":
+        preference = get_object_or_404(Preference, pk=item_pk, client=client)
+        services.preference_remove(actor=actor, preference=preference)  # type: ignore[arg-type]
+    elif kind == "relative":
+        relative = get_object_or_404(Relative, pk=item_pk, client=client)
+        services.relative_remove(actor=actor, relative=relative, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+    elif kind == "date":
+        key_date = get_object_or_404(KeyDate, pk=item_pk, client=client)
+        services.key_date_remove(actor=actor, key_date=key_date)  # type: ignore[arg-type]
+    else:
+        raise PermissionDenied
+    return redirect(reverse("clients:card", args=[client.pk]))
+
+
+@login_required
+@require_POST
+def reassign(request: HttpRequest) -> HttpResponse:
+    """A manager hands the selected clients to another consultant."""
+    user = request.user
+    if not scope_for(user).is_manager:  # type: ignore[arg-type]
+        raise PermissionDenied(_("Only a manager can reassign clients."))
+    form = ReassignForm(
+        request.POST,
+        clients=book_for(user=user),  # type: ignore[arg-type]
+        owners=consultants_for(user=user),  # type: ignore[arg-type]
+    )
+    if form.is_valid():
+        moved = call_service(
+            form,
+            lambda: services.client_reassign(
+                actor=user,  # type: ignore[arg-type]
+                clients=form.cleaned_data["clients"],
+                owner=form.cleaned_data["owner"],
+            ),
+        )
+        if moved is not None:
+            messages.success(request, _("Clients handed over: %(n)s.") % {"n": moved})
+    for error in form.errors.values():
+        messages.error(request, " ".join(error))
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("clients:book")
+    return redirect(next_url)
