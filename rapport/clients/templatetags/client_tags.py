@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import template
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from rapport.base.templatetags.rapport import money
@@ -33,6 +36,13 @@ FIELD_LABELS = {
 }
 
 
+def _date(iso: str) -> str:
+    try:
+        return formats.date_format(date.fromisoformat(iso), "j E Y")
+    except ValueError:
+        return iso
+
+
 def _label(choices: type, value: str) -> str:
     try:
         return str(choices(value).label)  # type: ignore[call-arg]
@@ -59,7 +69,7 @@ def event_detail(event: TimelineEvent, currency: str = "RUB") -> str:
     if kind in (TimelineKind.RELATIVE_ADDED, TimelineKind.RELATIVE_REMOVED):
         text = f"{data.get('name', '')} ({_label(Relation, data.get('relation', '')).lower()})"
         if data.get("birthday"):
-            text += " · " + _("born %(date)s") % {"date": data["birthday"]}
+            text += " · " + _("birthday %(date)s") % {"date": _date(data["birthday"])}
         if data.get("reason"):
             text += f" · {data['reason']}"
         return text
@@ -76,7 +86,7 @@ def event_detail(event: TimelineEvent, currency: str = "RUB") -> str:
         return f"{_label(PreferenceKind, data.get('kind', ''))}: {data.get('value', '')}{detail}"
     if kind in (TimelineKind.DATE_ADDED, TimelineKind.DATE_REMOVED):
         label = data.get("label") or _label(KeyDateKind, data.get("kind", ""))
-        return f"{label}: {data.get('date', '')}"
+        return f"{label}: {_date(data.get('date', ''))}"
     if kind in (TimelineKind.EDITED, TimelineKind.RELATIVE_EDITED):
         changes = data.get("changes", {})
         parts = [
