@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,6 +96,8 @@ def _check_owner(owner: User | None, store: Store) -> None:
 def _check_manage(actor: User, client: Client) -> None:
     from rapport.clients.selectors import can_manage_client
 
+    if not scope_for(actor).sees_store(client.store_id):
+        raise Http404("No such client")  # as the selectors do: a stranger learns nothing
     if not can_manage_client(user=actor, client=client):
         raise PermissionDenied(_("Only the client's consultant or a manager can change this."))
 

@@ -188,7 +188,10 @@ def parse_search(text: str, region: str) -> SearchQuery:
     if not text:
         return SearchQuery("empty")
     if "@" in text and " " not in text:
-        return SearchQuery("email", text.lower())
+        try:
+            return SearchQuery("email", normalize_email(text))  # the form the cards store
+        except InvalidEmail:
+            return SearchQuery("email", text.lower())
     digits = phone_digits(text)
     letters = [char for char in text if char.isalpha()]
     if digits and not letters:

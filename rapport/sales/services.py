@@ -51,7 +51,7 @@ def _validated_lines(lines: list[LineInput]) -> list[PurchaseLine]:
             errors.append(_("Line %(n)s: the quantity must be at least 1.") % {"n": number})
         if line.unit_price < 0:
             errors.append(_("Line %(n)s: the price cannot be negative.") % {"n": number})
-        if line.discount < 0 or line.discount > line.unit_price * max(line.quantity, 0):
+        if line.discount < 0 or line.discount > max(line.unit_price, 0) * max(line.quantity, 0):
             errors.append(
                 _("Line %(n)s: the discount must be between 0 and the line's amount.") % {"n": number}
             )
@@ -173,7 +173,10 @@ def return_record(
     )
     total = Decimal("0")
     for line, quantity in taken:
-        amount = (line.amount * quantity / line.quantity).quantize(CENT)
+        # refunded so far and after this return, each rounded: the parts always add up to the line
+        before = (line.amount * line.returned_quantity / line.quantity).quantize(CENT)
+        after = (line.amount * (line.returned_quantity + quantity) / line.quantity).quantize(CENT)
+        amount = after - before
         ReturnLine.objects.create(sale_return=sale_return, purchase_line=line, quantity=quantity, amount=amount)
         PurchaseLine.objects.filter(pk=line.pk).update(returned_quantity=F("returned_quantity") + quantity)
         total += amount

@@ -94,6 +94,7 @@ def test_foreign_numbers(typed: str, region: str, expected: str) -> None:
         ("+7 000 000 00 00", "invalid"),
         ("+7 123 456 78 90", "invalid"),
         ("91612345678", "invalid"),  # one digit too many for a Russian number
+        ("8 916 123 45 6", "invalid"),  # with the trunk 8, a digit missing reads as a bad number
     ],
 )
 def test_each_invalid_phone_reason(typed: str, reason: str) -> None:

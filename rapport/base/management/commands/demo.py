@@ -1,0 +1,407 @@
+"""``rapport demo``: a ready-to-try Rapport with two stores, a team and 2,000 clients with history.
+
+The first run migrates the configured database, creates the stores and the team through the
+account services, then loads the catalogue and the generated clients in bulk (a service call per
+client would take minutes), writing the same rows the services would write: search keys,
+normalised contacts, purchase summaries and timeline entries. Later runs only print the logins and
+serve. ``--reset`` empties the database first.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from rapport.accounts.choices import Role
+from rapport.accounts.models import Membership, Store, User
+from rapport.accounts.services import membership_set, store_create, user_create
+from rapport.clients.choices import ClientStatus, TimelineKind
+from rapport.clients.models import (
+    Client,
+    Consent,
+    ContactPoint,
+    KeyDate,
+    Preference,
+    Relative,
+    TimelineEvent,
+)
+from rapport.core.generator import GenClient, generate_clients, product_catalogue
+from rapport.core.normalize import name_skeleton, phone_suffix_key
+from rapport.core.status import REGULAR_THRESHOLD
+from rapport.sales.models import Product, Purchase, PurchaseLine, Visit
+
+SEED = 2025
+BATCH = 2000
+DORMANT_OVERDUE_RATIO = 2.0
+
+STORES = (
+    ("Rapport — Тверская", "Москва", "TV"),
+    ("Rapport — Невский", "Санкт-Петербург", "NV"),
+)
+# (username, first name, last name, role, store index or None for the owner/admin, language)
+TEAM = (
+    ("admin", "Борис", "Громов", "admin", None, "ru"),
+    ("marina", "Марина", "Соколова", Role.MANAGER, 0, "ru"),
+    ("olga", "Ольга", "Кузнецова", Role.CONSULTANT, 0, "ru"),
+    ("irina", "Ирина", "Белова", Role.CONSULTANT, 0, "ru"),
+    ("denis", "Денис", "Орлов", Role.CONSULTANT, 0, "ru"),
+    ("pavel", "Павел", "Лебедев", Role.MANAGER, 1, "ru"),
+    ("svetlana", "Светлана", "Морозова", Role.CONSULTANT, 1, "ru"),
+    ("anna", "Анна", "Волкова", Role.CONSULTANT, 1, "ru"),
+    ("kate", "Екатерина", "Смит", Role.CONSULTANT, 1, "en"),
+)
+
+
+def demo_password(username: str) -> str:
+    """The demo's simple password for a login: not for production use."""
+    return f"{username}-demo"
+
+
+class Command(BaseCommand):
+    help = "Create a demo company (two stores, a team, clients with history) and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--setup-only", action="store_true", help="Create the data, do not serve."
+        )
+        parser.add_argument(
+            "--clients", type=int, default=2000, help="How many clients (default 2000)."
+        )
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--reset", action="store_true", help="Empty the database first.")
+        parser.add_argument(
+            "--seed", type=int, default=SEED, help=f"Generator seed (default {SEED})."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["reset"]:
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("flush", interactive=False, verbosity=0)
+        if not _has_stores():
+            self.stdout.write("Preparing the database…")
+            call_command("migrate", interactive=False, verbosity=0)
+            demo_setup(clients=options["clients"], seed=options["seed"], progress=True)
+        self.stdout.write(logins_table())
+        if not options["setup_only"]:
+            call_command("serve", host=options["host"], port=options["port"])
+
+
+def _has_stores() -> bool:
+    try:
+        return Store.objects.exists()
+    except DatabaseError:  # no tables yet
+        return False
+
+
+def logins_table() -> str:
+    """The demo's logins, roles and stores, as a plain-text table."""
+    rows = [("login", "password", "role", "store")]
+    for username, *_rest in TEAM:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            continue
+        if user.is_company_admin:
+            rows.append((username, demo_password(username), "owner / admin", "all stores"))
+        for membership in Membership.objects.filter(user=user).select_related("store"):
+            rows.append(
+                (
+                    username,
+                    demo_password(username),
+                    str(membership.get_role_display()),
+                    membership.store.name,
+                )
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(["", *lines, ""])
+
+
+def demo_setup(
+    *, clients: int, seed: int = SEED, progress: bool = False, today: date | None = None
+) -> None:
+    """Create the stores, the team, the catalogue and ``clients`` clients with their history."""
+    today = today or timezone.localdate()
+    stores = [
+        store_create(name=name, city=city, country="RU", currency="RUB") for name, city, _ in STORES
+    ]
+    consultants: dict[int, list[User]] = {0: [], 1: []}
+    for username, first, last, role, store_index, language in TEAM:
+        user = user_create(
+            username=username,
+            password=demo_password(username),
+            first_name=first,
+            last_name=last,
+            is_company_admin=role == "admin",
+            language=language,
+        )
+        if store_index is not None:
+            membership_set(user=user, store=stores[store_index], role=role)
+            if role == Role.CONSULTANT:
+                consultants[store_index].append(user)
+    products = {
+        p.sku: p
+        for p in Product.objects.bulk_create(
+            Product(
+                sku=g.sku,
+                name=g.name,
+                brand=g.brand,
+                category=g.category,
+                material=g.material,
+                colour=g.colour,
+                price=Decimal(g.price),
+            )
+            for g in product_catalogue(seed)
+        )
+    }
+    loader = _Loader(stores, consultants, products, today, seed)
+    generated = generate_clients(clients, seed=seed, today=today, catalogue=product_catalogue(seed))
+    bar = tqdm(total=clients, desc="clients", unit="", disable=not progress, leave=False)
+    batch: list[GenClient] = []
+    for gen in generated:
+        batch.append(gen)
+        if len(batch) == BATCH:
+            loader.load(batch)
+            bar.update(len(batch))
+            batch = []
+    if batch:
+        loader.load(batch)
+        bar.update(len(batch))
+    bar.close()
+
+
+class _Loader:
+    """Writes generated clients in bulk, the way the services would have written them."""
+
+    def __init__(
+        self,
+        stores: list[Store],
+        consultants: dict[int, list[User]],
+        products: dict[str, Product],
+        today: date,
+        seed: int,
+    ) -> None:
+        self.stores = stores
+        self.consultants = consultants
+        self.products = products
+        self.today = today
+        self.rng = random.Random(seed)
+        self.receipts = [0 for _ in stores]
+
+    @transaction.atomic
+    def load(self, batch: list[GenClient]) -> None:
+        rng = self.rng
+        clients: list[Client] = []
+        for gen in batch:
+            store_index = gen.index % len(self.stores)
+            team = self.consultants[store_index]
+            # A few clients have no consultant: a manager's "unassigned" list is never empty.
+            owner = None if rng.random() < 0.03 else team[rng.randrange(len(team))]
+            last_purchase = gen.purchases[-1].at if gen.purchases else None
+            clients.append(
+                Client(
+                    store=self.stores[store_index],
+                    owner=owner,
+                    first_name=gen.first_name,
+                    last_name=gen.last_name,
+                    middle_name=gen.middle_name,
+                    gender=gen.gender,
+                    birthday=gen.birthday,
+                    language=gen.language,
+                    preferred_channel=gen.preferred_channel,
+                    status=self._status(gen, last_purchase),
+                    created_at=gen.created_at,
+                    purchase_count=len(gen.purchases),
+                    last_purchase_at=last_purchase,
+                    first_name_key=name_skeleton(gen.first_name)[:80],
+                    last_name_key=name_skeleton(gen.last_name)[:80],
+                )
+            )
+        Client.objects.bulk_create(clients)
+
+        contacts: list[ContactPoint] = []
+        consents: list[Consent] = []
+        preferences: list[Preference] = []
+        relatives: list[Relative] = []
+        purchases: list[tuple[Purchase, Any]] = []
+        visits: list[Visit] = []
+        relative_owners: list[tuple[GenClient, Client]] = []
+        for gen, client in zip(batch, clients, strict=True):
+            for contact in gen.contacts:
+                contacts.append(
+                    ContactPoint(
+                        client=client,
+                        kind=contact.kind,
+                        value=contact.value,
+                        suffix_key=phone_suffix_key(contact.value)
+                        if contact.kind == "phone"
+                        else "",
+                        is_primary=contact.is_primary,
+                        created_at=gen.created_at,
+                    )
+                )
+            consents += [
+                Consent(
+                    client=client,
+                    channel=c.channel,
+                    status=c.status,
+                    source=c.source,
+                    changed_at=c.changed_at,
+                    changed_by=client.owner,
+                )
+                for c in gen.consents
+            ]
+            preferences += [
+                Preference(
+                    client=client,
+                    kind=p.kind,
+                    value=p.value,
+                    detail=p.detail,
+                    created_at=gen.created_at,
+                )
+                for p in gen.preferences
+            ]
+            if gen.relatives:
+                relative_owners.append((gen, client))
+                relatives += [
+                    Relative(
+                        client=client,
+                        name=r.name,
+                        relation=r.relation,
+                        gender=r.gender,
+                        birthday=r.birthday,
+                        greet_directly=r.greet_directly,
+                        created_at=gen.created_at,
+                    )
+                    for r in gen.relatives
+                ]
+            store_index = gen.index % len(self.stores)
+            for bought in gen.purchases:
+                self.receipts[store_index] += 1
+                purchases.append(
+                    (
+                        Purchase(
+                            client=client,
+                            store=client.store,
+                            consultant=client.owner,
+                            receipt_number=f"{STORES[store_index][2]}-{self.receipts[store_index]:07d}",
+                            purchased_at=bought.at,
+                            total=Decimal(bought.total),
+                            discount_total=Decimal(bought.discount_total),
+                            created_at=bought.at,
+                        ),
+                        bought,
+                    )
+                )
+            visits += [
+                Visit(
+                    client=client,
+                    store=client.store,
+                    consultant=client.owner,
+                    visited_at=v.at,
+                    purpose=v.purpose,
+                    looked_at=v.looked_at,
+                )
+                for v in gen.visits
+            ]
+        ContactPoint.objects.bulk_create(contacts, batch_size=BATCH)
+        Consent.objects.bulk_create(consents, batch_size=BATCH)
+        Preference.objects.bulk_create(preferences, batch_size=BATCH)
+        Relative.objects.bulk_create(relatives, batch_size=BATCH)
+
+        key_dates: list[KeyDate] = []
+        by_client: dict[int, list[Relative]] = {id(client): [] for _, client in relative_owners}
+        for relative in relatives:
+            by_client[id(relative.client)].append(relative)
+        for gen, client in zip(batch, clients, strict=True):
+            own = by_client.get(id(client), [])
+            key_dates += [
+                KeyDate(
+                    client=client,
+                    kind=k.kind,
+                    date=k.date,
+                    recurrence=k.recurrence,
+                    label=k.label,
+                    relative=own[k.relative] if k.relative is not None else None,
+                    created_at=gen.created_at,
+                )
+                for k in gen.key_dates
+            ]
+        KeyDate.objects.bulk_create(key_dates, batch_size=BATCH)
+
+        Purchase.objects.bulk_create([p for p, _ in purchases], batch_size=BATCH)
+        lines = [
+            PurchaseLine(
+                purchase=purchase,
+                product=self.products.get(line.sku),
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=Decimal(line.unit_price),
+                discount=Decimal(line.discount),
+            )
+            for purchase, bought in purchases
+            for line in bought.lines
+        ]
+        PurchaseLine.objects.bulk_create(lines, batch_size=BATCH)
+        Visit.objects.bulk_create(visits, batch_size=BATCH)
+
+        events = [
+            TimelineEvent(
+                client=client,
+                kind=TimelineKind.CREATED,
+                at=gen.created_at,
+                actor=client.owner,
+                data={
+                    "contacts": [c.value for c in gen.contacts if c.kind != "telegram"],
+                    "consents": [c.channel for c in gen.consents if c.status == "granted"],
+                },
+            )
+            for gen, client in zip(batch, clients, strict=True)
+        ]
+        events += [
+            TimelineEvent(
+                client=purchase.client,
+                kind=TimelineKind.PURCHASE,
+                at=purchase.purchased_at,
+                actor=purchase.consultant,
+                purchase=purchase,
+                data={
+                    "total": str(purchase.total),
+                    "items": [ln.description for ln in bought.lines][:10],
+                },
+            )
+            for purchase, bought in purchases
+        ]
+        events += [
+            TimelineEvent(
+                client=visit.client,
+                kind=TimelineKind.VISIT,
+                at=visit.visited_at,
+                actor=visit.consultant,
+                visit=visit,
+                data={"purpose": visit.purpose, "looked_at": visit.looked_at},
+            )
+            for visit in visits
+        ]
+        TimelineEvent.objects.bulk_create(events, batch_size=BATCH)
+
+    def _status(self, gen: GenClient, last_purchase: datetime | None) -> str:
+        """New below the regular threshold; regular; dormant once far past their own rhythm."""
+        if len(gen.purchases) < REGULAR_THRESHOLD or last_purchase is None:
+            return ClientStatus.NEW
+        overdue = (self.today - last_purchase.date()).days / max(gen.rhythm_days, 1.0)
+        if gen.lapsed_at is not None and overdue > DORMANT_OVERDUE_RATIO:
+            return ClientStatus.DORMANT
+        return ClientStatus.REGULAR
