@@ -49,7 +49,9 @@ def user_create(
 
 
 @transaction.atomic
-def membership_set(*, user: User, store: Store, role: Role | str, is_active: bool = True) -> Membership:
+def membership_set(
+    *, user: User, store: Store, role: Role | str, is_active: bool = True
+) -> Membership:
     """Put a user in a store with a role, or change their role there."""
     membership, _ = Membership.objects.update_or_create(
         user=user, store=store, defaults={"role": Role(role), "is_active": is_active}

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-T = TypeVar("T")
 
-
-def call_service(form: forms.Form, call: Callable[[], T]) -> T | None:
+def call_service[T](form: forms.Form, call: Callable[[], T]) -> T | None:
     """Run a service; show its ``ValidationError`` on the form's fields instead of failing."""
     try:
         return call()

@@ -19,7 +19,7 @@ from rapport.clients.choices import (
     Recurrence,
     Relation,
 )
-from rapport.clients.models import Relative
+from rapport.clients.models import Client, Relative
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -122,14 +122,18 @@ class KeyDateForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("Note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=_("Note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     is_pinned = forms.BooleanField(label=_("Pin to the top"), required=False)
 
 
 class ReassignForm(forms.Form):
     """A manager hands selected clients to a consultant (or leaves them without one)."""
 
-    clients = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput)  # type: ignore[arg-type]
+    clients = forms.ModelMultipleChoiceField(
+        queryset=Client.objects.none(), widget=forms.MultipleHiddenInput
+    )
     owner = forms.ModelChoiceField(
         label=_("Hand to"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
     )

@@ -75,8 +75,12 @@ class Client(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
         indexes = [
-            models.Index(fields=["last_name_key", "first_name_key"], name="client_last_key_idx"),
-            models.Index(fields=["first_name_key"], name="client_first_key_idx"),
+            models.Index(
+                fields=["store", "last_name_key", "first_name_key"], name="client_last_key_idx"
+            ),
+            models.Index(
+                fields=["store", "first_name_key", "last_name_key"], name="client_first_key_idx"
+            ),
             models.Index(fields=["store", "owner", "last_name"], name="client_store_owner_idx"),
         ]
         verbose_name = _("client")
@@ -250,7 +254,9 @@ class TimelineEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     data = models.JSONField(default=dict, blank=True)
-    note = models.ForeignKey(Note, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.ForeignKey(
+        Note, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     purchase = models.ForeignKey(
         "sales.Purchase", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

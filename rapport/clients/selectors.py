@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from rapport.accounts.models import User
+from rapport.accounts.models import Store, User
 from rapport.accounts.selectors import home_store_for, scope_for
 from rapport.clients.choices import ContactKind
 from rapport.clients.models import Client, ContactPoint, Note, TimelineEvent
@@ -49,7 +49,7 @@ def book_for(
     return clients.select_related("owner", "store").prefetch_related(_primary_contacts())
 
 
-def _primary_contacts() -> Prefetch[ContactPoint]:
+def _primary_contacts() -> Prefetch:  # type: ignore[type-arg]
     return Prefetch(
         "contact_points",
         queryset=ContactPoint.objects.filter(is_primary=True),
@@ -127,23 +127,34 @@ def client_search(*, user: User, text: str, limit: int = SEARCH_LIMIT) -> list[C
     query = parse_search(text, store.country if store else "RU")
     if query.kind == "empty":
         return []
-    visible = clients_for(user=user)
-    ids = _matching_ids(visible, query, limit)
+    ids = _matching_ids(_searchable_store_ids(user), query, limit)
     if not ids:
         return []
-    found = visible.filter(pk__in=ids).select_related("owner").prefetch_related(
-        _primary_contacts()
+    found = (
+        Client.objects.filter(pk__in=ids)
+        .select_related("owner", "store")
+        .prefetch_related(_primary_contacts())
     )
     by_id = {client.pk: client for client in found}
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _searchable_store_ids(user: User) -> list[int]:
+    """The stores a search covers, as a list: every lookup then starts from a search index."""
+    scope = scope_for(user)
+    if scope.all_stores:
+        return list(Store.objects.values_list("pk", flat=True))
+    return sorted(scope.store_ids)
 
 
 def _prefix_range(prefix: str) -> tuple[str, str]:
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _matching_ids(visible: QuerySet[Client], query: SearchQuery, limit: int) -> list[int]:
-    points = ContactPoint.objects.filter(client__in=visible)
+def _matching_ids(store_ids: list[int], query: SearchQuery, limit: int) -> list[int]:
+    # Joined to the client's store rather than ``client__in=<subquery>``: SQLite would otherwise
+    # walk every client of the store and probe each one's contacts.
+    points = ContactPoint.objects.filter(client__store_id__in=store_ids)
     if query.kind == "phone":
         rows = points.filter(kind=ContactKind.PHONE, value=query.value)
     elif query.kind == "email":
@@ -154,16 +165,17 @@ def _matching_ids(visible: QuerySet[Client], query: SearchQuery, limit: int) -> 
             kind=ContactKind.PHONE, suffix_key__gte=low, suffix_key__lt=high
         ).order_by("suffix_key")
     else:
-        return _name_ids(visible, query.words, limit)
+        return _name_ids(store_ids, query.words, limit)
     return _unique(rows.values_list("client_id", flat=True)[: limit * 2], limit)
 
 
-def _name_ids(visible: QuerySet[Client], words: tuple[str, ...], limit: int) -> list[int]:
+def _name_ids(store_ids: list[int], words: tuple[str, ...], limit: int) -> list[int]:
     """Last name then first name, in either order; one word matches either name."""
+    clients = Client.objects.filter(store_id__in=store_ids)
     first, rest = words[0], words[1:]
     low, high = _prefix_range(first)
-    by_last = visible.filter(last_name_key__gte=low, last_name_key__lt=high)
-    by_first = visible.filter(first_name_key__gte=low, first_name_key__lt=high)
+    by_last = clients.filter(last_name_key__gte=low, last_name_key__lt=high)
+    by_first = clients.filter(first_name_key__gte=low, first_name_key__lt=high)
     if rest:
         low2, high2 = _prefix_range(rest[0])
         by_last = by_last.filter(first_name_key__gte=low2, first_name_key__lt=high2)

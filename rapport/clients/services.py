@@ -47,6 +47,7 @@ from rapport.core.normalize import (
     phone_suffix_key,
 )
 
+
 def phone_error(reason: str) -> str:
     """The user-facing message for an invalid phone number, in the active language."""
     messages = {
@@ -140,7 +141,10 @@ def client_create(
     if birthday and birthday > timezone.localdate():
         errors["birthday"] = _("A birthday cannot be in the future.")
     contacts: list[tuple[str, str, str]] = []
-    for kind, raw, field in ((ContactKind.PHONE, phone, "phone"), (ContactKind.EMAIL, email, "email")):
+    for kind, raw, field in (
+        (ContactKind.PHONE, phone, "phone"),
+        (ContactKind.EMAIL, email, "email"),
+    ):
         if raw.strip():
             try:
                 value, suffix = contact_value_normalize(kind=kind, raw=raw, region=store.country)
@@ -317,7 +321,9 @@ def preference_add(
     value = value.strip()
     if not value:
         raise ValidationError({"value": _("Enter a value.")})
-    preference = Preference(client=client, kind=PreferenceKind(kind), value=value, detail=detail.strip())
+    preference = Preference(
+        client=client, kind=PreferenceKind(kind), value=value, detail=detail.strip()
+    )
     preference.full_clean()
     preference.save()
     timeline_record(

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from rapport.accounts.selectors import consultants_for, scope_for, stores_for
 from rapport.base.forms import call_service
+from rapport.base.http import AuthedRequest
 from rapport.clients import services
 from rapport.clients.choices import ClientStatus
 from rapport.clients.forms import (
@@ -42,30 +43,32 @@ from rapport.clients.selectors import (
 PAGE_SIZE = 30
 
 
-def _manageable(request: HttpRequest, pk: int) -> Client:
-    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
-    if not can_manage_client(user=request.user, client=client):  # type: ignore[arg-type]
+def _manageable(request: AuthedRequest, pk: int) -> Client:
+    client = client_get_for(user=request.user, pk=pk)
+    if not can_manage_client(user=request.user, client=client):
         raise PermissionDenied(_("Only the client's consultant or a manager can change this."))
     return client
 
 
 @login_required
-def book(request: HttpRequest) -> HttpResponse:
+def book(request: AuthedRequest) -> HttpResponse:
     """The client book with search; a manager also filters by consultant and reassigns."""
     user = request.user
-    scope = scope_for(user)  # type: ignore[arg-type]
+    scope = scope_for(user)
     query = request.GET.get("q", "").strip()
     if query:
-        results = client_search(user=user, text=query)  # type: ignore[arg-type]
-        if request.htmx:  # type: ignore[attr-defined]
-            return render(request, "clients/partials/results.html", {"clients": results, "q": query})
+        results = client_search(user=user, text=query)
+        if request.htmx:
+            return render(
+                request, "clients/partials/results.html", {"clients": results, "q": query}
+            )
         return render(
             request, "clients/book.html", {"clients": results, "q": query, "searching": True}
         )
     owner = request.GET.get("owner", "")
     status = request.GET.get("status", "")
     clients = book_for(
-        user=user,  # type: ignore[arg-type]
+        user=user,
         owner_id=int(owner) if owner.isdigit() else None,
         unassigned=owner == "none",
         status=status if status in ClientStatus.values else "",
@@ -80,16 +83,16 @@ def book(request: HttpRequest) -> HttpResponse:
         "owner": owner,
     }
     if scope.is_manager:
-        context["owners"] = consultants_for(user=user)  # type: ignore[arg-type]
-    if request.htmx:  # type: ignore[attr-defined]
+        context["owners"] = consultants_for(user=user)
+    if request.htmx:
         return render(request, "clients/partials/results.html", context)
     return render(request, "clients/book.html", context)
 
 
 @login_required
-def client_new(request: HttpRequest) -> HttpResponse:
+def client_new(request: AuthedRequest) -> HttpResponse:
     """Create a client at the till in a few seconds."""
-    stores = list(stores_for(user=request.user))  # type: ignore[arg-type]
+    stores = list(stores_for(user=request.user))
     if not stores:
         raise PermissionDenied(_("You do not work in any store yet."))
     form = ClientCreateForm(request.POST or None, initial={"consent_channels": ["whatsapp"]})
@@ -98,7 +101,7 @@ def client_new(request: HttpRequest) -> HttpResponse:
         client = call_service(
             form,
             lambda: services.client_create(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 store=stores[0],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
@@ -116,9 +119,9 @@ def client_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def card(request: HttpRequest, pk: int) -> HttpResponse:
+def card(request: AuthedRequest, pk: int) -> HttpResponse:
     """The client card: everything Rapport knows about the client, and what happened."""
-    data = client_card(user=request.user, pk=pk)  # type: ignore[arg-type]
+    data = client_card(user=request.user, pk=pk)
     return render(
         request,
         "clients/card.html",
@@ -131,7 +134,7 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _section_form(
-    request: HttpRequest,
+    request: AuthedRequest,
     client: Client,
     form: Any,
     title: str,
@@ -148,7 +151,7 @@ def _section_form(
 
 
 @login_required
-def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def client_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     client = _manageable(request, pk)
     initial = {name: getattr(client, name) for name in services.EDITABLE_FIELDS}
     form = ClientEditForm(request.POST or None, initial=initial)
@@ -163,7 +166,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_add(request: AuthedRequest, pk: int) -> HttpResponse:
     client = _manageable(request, pk)
     return _section_form(
         request,
@@ -176,8 +179,8 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def consent_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+def consent_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    client = client_get_for(user=request.user, pk=pk)
     form = ConsentForm(request.POST or None, initial={"channel": request.GET.get("channel")})
     return _section_form(
         request,
@@ -190,7 +193,7 @@ def consent_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def preference_add(request: HttpRequest, pk: int) -> HttpResponse:
+def preference_add(request: AuthedRequest, pk: int) -> HttpResponse:
     client = _manageable(request, pk)
     return _section_form(
         request,
@@ -203,7 +206,7 @@ def preference_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
+def relative_add(request: AuthedRequest, pk: int) -> HttpResponse:
     client = _manageable(request, pk)
     return _section_form(
         request,
@@ -216,7 +219,7 @@ def relative_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def relative_edit(request: HttpRequest, pk: int, relative_pk: int) -> HttpResponse:
+def relative_edit(request: AuthedRequest, pk: int, relative_pk: int) -> HttpResponse:
     client = _manageable(request, pk)
     relative = get_object_or_404(Relative, pk=relative_pk, client=client)
     initial = {f: getattr(relative, f) for f in RelativeForm.base_fields}
@@ -231,7 +234,7 @@ def relative_edit(request: HttpRequest, pk: int, relative_pk: int) -> HttpRespon
 
 
 @login_required
-def key_date_add(request: HttpRequest, pk: int) -> HttpResponse:
+def key_date_add(request: AuthedRequest, pk: int) -> HttpResponse:
     client = _manageable(request, pk)
     form = KeyDateForm(request.POST or None, relatives=client.relatives.all())
     return _section_form(
@@ -246,8 +249,8 @@ def key_date_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def note_add(request: HttpRequest, pk: int) -> HttpResponse:
-    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+def note_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    client = client_get_for(user=request.user, pk=pk)
     form = NoteForm(request.POST)
     if form.is_valid():
         call_service(
@@ -263,31 +266,33 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def note_pin(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
-    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+def note_pin(request: AuthedRequest, pk: int, note_pk: int) -> HttpResponse:
+    client = client_get_for(user=request.user, pk=pk)
     note = get_object_or_404(Note, pk=note_pk, client=client)
-    services.note_pin(actor=request.user, note=note, is_pinned=not note.is_pinned)  # type: ignore[arg-type]
+    services.note_pin(actor=request.user, note=note, is_pinned=not note.is_pinned)
     return redirect(reverse("clients:card", args=[client.pk]) + "#notes")
 
 
 @login_required
 @require_POST
-def item_remove(request: HttpRequest, pk: int, kind: str, item_pk: int) -> HttpResponse:
+def item_remove(request: AuthedRequest, pk: int, kind: str, item_pk: int) -> HttpResponse:
     """Remove a contact, preference, relative or date from the card."""
     client = _manageable(request, pk)
     actor = request.user
     if kind == "contact":
         point = get_object_or_404(ContactPoint, pk=item_pk, client=client)
-        services.contact_point_remove(actor=actor, point=point)  # type: ignore[arg-type]
+        services.contact_point_remove(actor=actor, point=point)
     elif kind == "preference":
         preference = get_object_or_404(Preference, pk=item_pk, client=client)
-        services.preference_remove(actor=actor, preference=preference)  # type: ignore[arg-type]
+        services.preference_remove(actor=actor, preference=preference)
     elif kind == "relative":
         relative = get_object_or_404(Relative, pk=item_pk, client=client)
-        services.relative_remove(actor=actor, relative=relative, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+        services.relative_remove(
+            actor=actor, relative=relative, reason=request.POST.get("reason", "")
+        )
     elif kind == "date":
         key_date = get_object_or_404(KeyDate, pk=item_pk, client=client)
-        services.key_date_remove(actor=actor, key_date=key_date)  # type: ignore[arg-type]
+        services.key_date_remove(actor=actor, key_date=key_date)
     else:
         raise PermissionDenied
     return redirect(reverse("clients:card", args=[client.pk]))
@@ -295,21 +300,21 @@ def item_remove(request: HttpRequest, pk: int, kind: str, item_pk: int) -> HttpR
 
 @login_required
 @require_POST
-def reassign(request: HttpRequest) -> HttpResponse:
+def reassign(request: AuthedRequest) -> HttpResponse:
     """A manager hands the selected clients to another consultant."""
     user = request.user
-    if not scope_for(user).is_manager:  # type: ignore[arg-type]
+    if not scope_for(user).is_manager:
         raise PermissionDenied(_("Only a manager can reassign clients."))
     form = ReassignForm(
         request.POST,
-        clients=book_for(user=user),  # type: ignore[arg-type]
-        owners=consultants_for(user=user),  # type: ignore[arg-type]
+        clients=book_for(user=user),
+        owners=consultants_for(user=user),
     )
     if form.is_valid():
         moved = call_service(
             form,
             lambda: services.client_reassign(
-                actor=user,  # type: ignore[arg-type]
+                actor=user,
                 clients=form.cleaned_data["clients"],
                 owner=form.cleaned_data["owner"],
             ),
@@ -317,7 +322,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
         if moved is not None:
             messages.success(request, _("Clients handed over: %(n)s.") % {"n": moved})
     for error in form.errors.values():
-        messages.error(request, " ".join(error))
+        messages.error(request, " ".join(str(message) for message in error))
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = reverse("clients:book")

@@ -57,7 +57,9 @@ def clean_name(text: str) -> str:
     purpose (``McDonald``, ``deMarco``) is kept as typed.
     """
     text = _SPACES.sub(" ", text).strip()
-    return "-".join(" ".join(_clean_word(word) for word in part.split(" ")) for part in text.split("-"))
+    return "-".join(
+        " ".join(_clean_word(word) for word in part.split(" ")) for part in text.split("-")
+    )
 
 
 def _clean_word(word: str) -> str:

@@ -27,7 +27,9 @@ class PurchaseLineForm(forms.Form):
     )
     description = forms.CharField(label=_("Item"), max_length=200, required=False)
     quantity = forms.IntegerField(label=_("Qty"), min_value=1, initial=1)
-    unit_price = forms.DecimalField(label=_("Price"), min_value=Decimal("0"), max_digits=12, decimal_places=2)
+    unit_price = forms.DecimalField(
+        label=_("Price"), min_value=Decimal("0"), max_digits=12, decimal_places=2
+    )
     discount = forms.DecimalField(
         label=_("Discount"), min_value=Decimal("0"), max_digits=12, decimal_places=2, required=False
     )
@@ -40,7 +42,9 @@ PurchaseLineFormSet = forms.formset_factory(
 
 class VisitForm(forms.Form):
     purpose = forms.ChoiceField(label=_("Why they came"), choices=VisitPurpose.choices)
-    looked_at = forms.CharField(label=_("What they looked at or tried on"), max_length=300, required=False)
+    looked_at = forms.CharField(
+        label=_("What they looked at or tried on"), max_length=300, required=False
+    )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
     visited_at = forms.DateTimeField(
         label=_("Date and time"),
@@ -64,7 +68,11 @@ class ReturnForm(forms.Form):
         for line in lines:
             left = line.quantity - line.returned_quantity
             self.fields[f"line_{line.pk}"] = forms.IntegerField(
-                label=line.description, min_value=0, max_value=left, initial=0, required=False,
+                label=line.description,
+                min_value=0,
+                max_value=left,
+                initial=0,
+                required=False,
                 help_text=_("%(left)s of %(quantity)s can be returned")
                 % {"left": left, "quantity": line.quantity},
             )

@@ -10,8 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from rapport.sales.choices import VisitPurpose
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 class Product(models.Model):
     """An item the company sells, identified by its article (SKU)."""
@@ -22,7 +20,7 @@ class Product(models.Model):
     category = models.CharField(_("category"), max_length=80, blank=True)
     material = models.CharField(_("material"), max_length=80, blank=True)
     colour = models.CharField(_("colour"), max_length=40, blank=True)
-    price = models.DecimalField(_("price"), **MONEY, default=Decimal("0"))
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=Decimal("0"))
     is_active = models.BooleanField(_("on sale"), default=True)
 
     class Meta:
@@ -44,9 +42,13 @@ class Purchase(models.Model):
     )
     receipt_number = models.CharField(_("receipt"), max_length=64, blank=True)
     purchased_at = models.DateTimeField(_("date"), default=timezone.now)
-    total = models.DecimalField(_("total"), **MONEY)
-    discount_total = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
-    returned_total = models.DecimalField(_("returned"), **MONEY, default=Decimal("0"))
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    discount_total = models.DecimalField(
+        _("discount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    returned_total = models.DecimalField(
+        _("returned"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -75,8 +77,10 @@ class PurchaseLine(models.Model):
     )
     description = models.CharField(_("item"), max_length=200)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
-    unit_price = models.DecimalField(_("price"), **MONEY)
-    discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
+    unit_price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    discount = models.DecimalField(
+        _("discount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     returned_quantity = models.PositiveIntegerField(_("returned"), default=0)
 
     class Meta:
@@ -105,7 +109,7 @@ class Return(models.Model):
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="returns")
     returned_at = models.DateTimeField(_("date"), default=timezone.now)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
-    amount = models.DecimalField(_("refund"), **MONEY)
+    amount = models.DecimalField(_("refund"), max_digits=12, decimal_places=2)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -125,11 +129,14 @@ class ReturnLine(models.Model):
     sale_return = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
     purchase_line = models.ForeignKey(PurchaseLine, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
-    amount = models.DecimalField(_("refund"), **MONEY)
+    amount = models.DecimalField(_("refund"), max_digits=12, decimal_places=2)
 
     class Meta:
         verbose_name = _("returned line")
         verbose_name_plural = _("returned lines")
+
+    def __str__(self) -> str:
+        return f"{self.purchase_line_id} × {self.quantity}"
 
 
 class Visit(models.Model):

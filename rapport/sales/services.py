@@ -38,12 +38,16 @@ class LineInput:
 def _validated_lines(lines: list[LineInput]) -> list[PurchaseLine]:
     if not lines:
         raise ValidationError({"lines": _("Add at least one item.")})
-    products = {p.sku: p for p in Product.objects.filter(sku__in=[ln.sku for ln in lines if ln.sku])}
+    products = {
+        p.sku: p for p in Product.objects.filter(sku__in=[ln.sku for ln in lines if ln.sku])
+    }
     result, errors = [], []
     for number, line in enumerate(lines, start=1):
         product = products.get(line.sku) if line.sku else None
         if line.sku and product is None:
-            errors.append(_("Line %(n)s: no product with article %(sku)s.") % {"n": number, "sku": line.sku})
+            errors.append(
+                _("Line %(n)s: no product with article %(sku)s.") % {"n": number, "sku": line.sku}
+            )
         description = line.description.strip() or (product.name if product else "")
         if not description:
             errors.append(_("Line %(n)s: say what was sold.") % {"n": number})
@@ -51,9 +55,12 @@ def _validated_lines(lines: list[LineInput]) -> list[PurchaseLine]:
             errors.append(_("Line %(n)s: the quantity must be at least 1.") % {"n": number})
         if line.unit_price < 0:
             errors.append(_("Line %(n)s: the price cannot be negative.") % {"n": number})
-        if line.discount < 0 or line.discount > max(line.unit_price, 0) * max(line.quantity, 0):
+        if line.discount < 0 or line.discount > max(line.unit_price, Decimal("0")) * max(
+            line.quantity, 0
+        ):
             errors.append(
-                _("Line %(n)s: the discount must be between 0 and the line's amount.") % {"n": number}
+                _("Line %(n)s: the discount must be between 0 and the line's amount.")
+                % {"n": number}
             )
         result.append(
             PurchaseLine(
@@ -82,7 +89,9 @@ def purchase_record(
     client = client_get_for(user=actor, pk=client.pk)
     receipt_number = receipt_number.strip()
     if receipt_number:
-        existing = Purchase.objects.filter(store=client.store, receipt_number=receipt_number).first()
+        existing = Purchase.objects.filter(
+            store=client.store, receipt_number=receipt_number
+        ).first()
         if existing is not None:
             if existing.client_id != client.pk:
                 raise ValidationError(
@@ -138,11 +147,13 @@ def return_record(
     reason: str = "",
     returned_at: datetime | None = None,
 ) -> Return:
-    """Take goods back from a purchase: per line, never more than was bought and not yet returned."""
+    """Take goods back from a purchase, per line: never more than was bought and kept."""
     client_get_for(user=actor, pk=purchase.client_id)
     lines = {
         line.pk: line
-        for line in PurchaseLine.objects.select_for_update().filter(purchase=purchase).order_by("pk")
+        for line in PurchaseLine.objects.select_for_update()
+        .filter(purchase=purchase)
+        .order_by("pk")
     }
     errors, taken = [], []
     for line_id, quantity in sorted(quantities.items()):
@@ -155,7 +166,8 @@ def return_record(
         left = line.quantity - line.returned_quantity
         if quantity < 0 or quantity > left:
             errors.append(
-                _("%(item)s: you can return at most %(left)s.") % {"item": line.description, "left": left}
+                _("%(item)s: you can return at most %(left)s.")
+                % {"item": line.description, "left": left}
             )
             continue
         taken.append((line, quantity))
@@ -177,8 +189,12 @@ def return_record(
         before = (line.amount * line.returned_quantity / line.quantity).quantize(CENT)
         after = (line.amount * (line.returned_quantity + quantity) / line.quantity).quantize(CENT)
         amount = after - before
-        ReturnLine.objects.create(sale_return=sale_return, purchase_line=line, quantity=quantity, amount=amount)
-        PurchaseLine.objects.filter(pk=line.pk).update(returned_quantity=F("returned_quantity") + quantity)
+        ReturnLine.objects.create(
+            sale_return=sale_return, purchase_line=line, quantity=quantity, amount=amount
+        )
+        PurchaseLine.objects.filter(pk=line.pk).update(
+            returned_quantity=F("returned_quantity") + quantity
+        )
         total += amount
     sale_return.amount = total
     sale_return.save(update_fields=["amount"])
@@ -190,8 +206,11 @@ def return_record(
         at=sale_return.returned_at,
         sale_return=sale_return,
         purchase=purchase,
-        data={"amount": str(total), "reason": sale_return.reason,
-              "items": [line.description for line, _ in taken]},
+        data={
+            "amount": str(total),
+            "reason": sale_return.reason,
+            "items": [line.description for line, _ in taken],
+        },
     )
     return sale_return
 

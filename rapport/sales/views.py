@@ -6,12 +6,13 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from rapport.base.forms import call_service
+from rapport.base.http import AuthedRequest
 from rapport.clients.selectors import client_get_for
 from rapport.sales import services
 from rapport.sales.forms import PurchaseForm, PurchaseLineFormSet, ReturnForm, VisitForm
@@ -19,9 +20,9 @@ from rapport.sales.selectors import products_for_till, purchase_get_for
 
 
 @login_required
-def purchase_new(request: HttpRequest, pk: int) -> HttpResponse:
+def purchase_new(request: AuthedRequest, pk: int) -> HttpResponse:
     """Record what the client bought, line by line."""
-    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    client = client_get_for(user=request.user, pk=pk)
     form = PurchaseForm(request.POST or None)
     lines = PurchaseLineFormSet(request.POST or None, prefix="lines")
     if request.method == "POST" and form.is_valid() and lines.is_valid():
@@ -39,7 +40,7 @@ def purchase_new(request: HttpRequest, pk: int) -> HttpResponse:
         purchase = call_service(
             form,
             lambda: services.purchase_record(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 client=client,
                 lines=inputs,
                 purchased_at=form.cleaned_data["purchased_at"],
@@ -57,15 +58,17 @@ def purchase_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_new(request: AuthedRequest, pk: int) -> HttpResponse:
     """Record a visit without a purchase."""
-    client = client_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    client = client_get_for(user=request.user, pk=pk)
     form = VisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         visit = call_service(
             form,
             lambda: services.visit_record(
-                actor=request.user, client=client, **form.cleaned_data  # type: ignore[arg-type]
+                actor=request.user,
+                client=client,
+                **form.cleaned_data,
             ),
         )
         if visit is not None:
@@ -77,9 +80,9 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def return_new(request: HttpRequest, pk: int) -> HttpResponse:
+def return_new(request: AuthedRequest, pk: int) -> HttpResponse:
     """Take goods back from one of the client's purchases."""
-    purchase = purchase_get_for(user=request.user, pk=pk)  # type: ignore[arg-type]
+    purchase = purchase_get_for(user=request.user, pk=pk)
     lines = list(purchase.lines.all())
     if all(line.returned_quantity >= line.quantity for line in lines):
         raise Http404("Everything on this receipt has been returned")
@@ -88,7 +91,7 @@ def return_new(request: HttpRequest, pk: int) -> HttpResponse:
         sale_return = call_service(
             form,
             lambda: services.return_record(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 purchase=purchase,
                 quantities=form.quantities(),
                 reason=form.cleaned_data["reason"],
@@ -100,6 +103,9 @@ def return_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clients/form.html",
-        {"client": purchase.client, "form": form, "title": _("Return from receipt %(n)s")
-         % {"n": purchase.receipt_number or purchase.pk}},
+        {
+            "client": purchase.client,
+            "form": form,
+            "title": _("Return from receipt %(n)s") % {"n": purchase.receipt_number or purchase.pk},
+        },
     )

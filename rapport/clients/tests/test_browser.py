@@ -19,7 +19,8 @@ def live_world(transactional_db: None) -> World:
 
 
 def test_consultant_finds_a_client_adds_a_child_and_records_a_purchase(
-    live_world: World, phone_page  # type: ignore[no-untyped-def]
+    live_world: World,
+    phone_page,  # type: ignore[no-untyped-def]
 ) -> None:
     page = phone_page
     page.goto("/login/")
@@ -47,7 +48,7 @@ def test_consultant_finds_a_client_adds_a_child_and_records_a_purchase(
     page.get_by_role("button", name="Провести покупку").click()
     page.wait_for_url(re.compile(r"#timeline$"))
 
-    timeline = page.locator("#timeline").inner_text()
+    timeline = page.locator("#timeline").inner_text().replace("\xa0", " ")
     assert "Покупка" in timeline
     assert "48 000 ₽ · Серьги, белое золото" in timeline
     assert "Маша (ребёнок) · день рождения 14 мая 2019" in timeline

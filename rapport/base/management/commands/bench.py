@@ -337,7 +337,7 @@ def _fast_insert(
         if connection.vendor != "postgresql":
             value = f.get_db_prep_save(value, connection)
         defaults.append(value)
-    columns = [f.column for f in known + extra]
+    columns = [str(f.column) for f in known + extra]  # type: ignore[union-attr]
     tail = tuple(defaults)
     table = connection.ops.quote_name(meta.db_table)
     column_sql = ", ".join(connection.ops.quote_name(c) for c in columns)
