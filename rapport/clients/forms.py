@@ -27,13 +27,17 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class ClientCreateForm(forms.Form):
     """The till form: a name and a phone are enough."""
 
-    first_name = forms.CharField(label=_("First name"), max_length=80)
-    last_name = forms.CharField(label=_("Last name"), max_length=80, required=False)
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=80,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
     phone = forms.CharField(
         label=_("Phone"),
         max_length=40,
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
     )
+    last_name = forms.CharField(label=_("Last name"), max_length=80, required=False)
     email = forms.CharField(
         label=_("E-mail"),
         max_length=254,

@@ -122,15 +122,12 @@ def client_new(request: AuthedRequest) -> HttpResponse:
 def card(request: AuthedRequest, pk: int) -> HttpResponse:
     """The client card: everything Rapport knows about the client, and what happened."""
     data = client_card(user=request.user, pk=pk)
-    return render(
-        request,
-        "clients/card.html",
-        {
-            "card": data,
-            "client": data.client,
-            "note_form": NoteForm(),
-        },
-    )
+    context: dict[str, Any] = {"card": data, "client": data.client, "note_form": NoteForm()}
+    if scope_for(request.user).manages_store(data.client.store_id):
+        context["owners"] = consultants_for(user=request.user).filter(
+            memberships__store_id=data.client.store_id
+        )
+    return render(request, "clients/card.html", context)
 
 
 def _section_form(

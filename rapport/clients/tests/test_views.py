@@ -238,3 +238,22 @@ def test_a_consultant_cannot_reassign(world: World) -> None:
 def test_the_back_office_is_for_admins_only(world: World) -> None:
     assert browser_for(world.manager).get("/admin/").status_code == 302
     assert browser_for(world.admin).get("/admin/clients/client/").status_code == 200
+
+
+def test_a_manager_hands_a_client_over_from_the_card(world: World) -> None:
+    browser = browser_for(world.manager)
+    card_url = reverse("clients:card", args=[world.client.pk])
+    card = browser.get(card_url)
+    assert [u.username for u in card.context["owners"]] == ["irina", "marina", "olga"]
+    response = browser.post(
+        reverse("clients:reassign"),
+        {"clients": [world.client.pk], "owner": world.colleague.pk, "next": card_url},
+    )
+    assert response["Location"] == card_url
+    world.client.refresh_from_db()
+    assert world.client.owner == world.colleague
+
+
+def test_the_card_offers_no_handover_to_a_consultant(world: World) -> None:
+    card = browser_for(world.owner).get(reverse("clients:card", args=[world.client.pk]))
+    assert "owners" not in card.context

@@ -17,7 +17,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from tqdm import tqdm
 
 from rapport.accounts.choices import Role
@@ -103,7 +103,12 @@ def _has_stores() -> bool:
 
 
 def logins_table() -> str:
-    """The demo's logins, roles and stores, as a plain-text table."""
+    """The demo's logins, roles and stores, as a plain-text table (in English, like the CLI)."""
+    with translation.override("en"):
+        return _logins_table()
+
+
+def _logins_table() -> str:
     rows = [("login", "password", "role", "store")]
     for username, *_rest in TEAM:
         user = User.objects.filter(username=username).first()
