@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ClientsConfig(AppConfig):
@@ -6,3 +7,4 @@ class ClientsConfig(AppConfig):
 
     name = "rapport.clients"
     label = "clients"
+    verbose_name = _("Clients")

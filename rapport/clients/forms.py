@@ -105,7 +105,8 @@ class RelativeForm(forms.Form):
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
     birthday = forms.DateField(label=_("Birthday"), required=False, widget=DATE_INPUT)
     greet_directly = forms.BooleanField(
-        label=_("The client agreed that we greet this person on their birthday"), required=False
+        label=_("The client agreed that we send greetings for this person through them"),
+        required=False,
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SalesConfig(AppConfig):
@@ -6,3 +7,4 @@ class SalesConfig(AppConfig):
 
     name = "rapport.sales"
     label = "sales"
+    verbose_name = _("Sales")

@@ -11,10 +11,13 @@ from django.utils.translation import gettext as _
 from rapport.base.templatetags.rapport import money
 from rapport.clients.choices import (
     Channel,
+    ClientStatus,
     ConsentSource,
     ConsentStatus,
     ContactKind,
+    Gender,
     KeyDateKind,
+    Language,
     PreferenceKind,
     Relation,
     TimelineKind,
@@ -34,6 +37,28 @@ FIELD_LABELS = {
     "preferred_channel": Client._meta.get_field("preferred_channel").verbose_name,
     "status": Client._meta.get_field("status").verbose_name,
 }
+
+
+CHOICE_FIELDS: dict[str, type] = {
+    "gender": Gender,
+    "status": ClientStatus,
+    "language": Language,
+    "preferred_channel": Channel,
+    "relation": Relation,
+}
+
+
+def _shown(field: str, value: str) -> str:
+    """A changed value as people read it: a choice's label, a date in words, a dash for empty."""
+    if not value:
+        return "—"
+    if field in CHOICE_FIELDS:
+        return _label(CHOICE_FIELDS[field], value)
+    if field == "birthday":
+        return _date(value)
+    if value in ("True", "False"):
+        return _("yes") if value == "True" else _("no")
+    return value
 
 
 def _date(iso: str) -> str:
@@ -90,7 +115,7 @@ def event_detail(event: TimelineEvent, currency: str = "RUB") -> str:
     if kind in (TimelineKind.EDITED, TimelineKind.RELATIVE_EDITED):
         changes = data.get("changes", {})
         parts = [
-            f"{FIELD_LABELS.get(name, name)}: {old or '—'} → {new or '—'}"
+            f"{FIELD_LABELS.get(name, name)}: {_shown(name, old)} → {_shown(name, new)}"
             for name, (old, new) in changes.items()
         ]
         prefix = f"{data['name']}: " if data.get("name") else ""
