@@ -13,6 +13,7 @@ the same N and seed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -22,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -105,24 +107,45 @@ class Command(BaseCommand):
             self.stdout.write(_table(figures))
 
 
+def _schema_tag() -> str:
+    """A fingerprint of the migrations: a loaded bench database is reused only if it matches."""
+    digest = hashlib.sha1()
+    for path in sorted(Path(__file__).resolve().parents[3].glob("*/migrations/0*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def _bench_url(engine: str, options: dict[str, Any]) -> str:
+    tag = _schema_tag()
     if engine == "sqlite":
         directory = settings.VAR_DIR / "bench"
         directory.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{directory / f'search-{options["clients"]}-s{options["seed"]}.sqlite3'}"
+        name = f"search-{options['clients']}-s{options['seed']}-{tag}.sqlite3"
+        for stale in directory.glob(f"search-{options['clients']}-s{options['seed']}-*.sqlite3*"):
+            if not stale.name.startswith(name):
+                stale.unlink()
+        return f"sqlite:///{directory / name}"
     import psycopg
+
+    database = f"{PG_BENCH_DB}_{tag}"
 
     parts = urlsplit(options["pg_url"])
     try:
         with psycopg.connect(options["pg_url"], autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [PG_BENCH_DB]
-            ).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
+            names = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{PG_BENCH_DB}%"]
+                )
+            ]
+            for stale in names:
+                if stale != database:  # built for an older schema
+                    conn.execute(f'DROP DATABASE "{stale}"')
+            if database not in names:
+                conn.execute(f'CREATE DATABASE "{database}"')
     except psycopg.OperationalError as exc:
         raise CommandError(f"PostgreSQL at {options['pg_url']} is not reachable: {exc}") from exc
-    return urlunsplit((parts.scheme, parts.netloc, f"/{PG_BENCH_DB}", parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
 
 
 def _table(figures: list[dict[str, Any]]) -> str:
