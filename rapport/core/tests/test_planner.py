@@ -1,0 +1,316 @@
+"""The contact plan (DESIGN §3): properties on generated clients, then exact examples."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rapport.core.planner import (
+    PlanClient,
+    PlanEvent,
+    PlanKeyDate,
+    PlanManual,
+    PlanPurchase,
+    PlanRelative,
+    Standard,
+    Touchpoint,
+    build_plan,
+    choose_channel,
+    greeted_dates_in,
+    overdue_ratio,
+)
+
+STANDARD = Standard()
+CHANNELS = ("whatsapp", "telegram", "sms", "call", "email")
+days = st.dates(date(1940, 1, 1), date(2027, 12, 31))
+todays = st.dates(date(2024, 1, 1), date(2027, 12, 31))
+
+
+@st.composite
+def clients(draw: st.DrawFn, statuses: tuple[str, ...] = ("new", "regular", "vip", "dormant",
+                                                           "former")) -> tuple[PlanClient, date]:  # fmt: skip
+    today = draw(todays)
+    past = st.dates(today - timedelta(days=900), today)
+    relatives = tuple(
+        PlanRelative(i + 1, f"R{i}", draw(st.sampled_from(["spouse", "child", "parent"])),
+                     draw(st.none() | days), draw(st.booleans()))
+        for i in range(draw(st.integers(0, 4)))
+    )  # fmt: skip
+    rel_ids = [r.id for r in relatives]
+    key_dates = tuple(
+        PlanKeyDate(100 + i, draw(st.sampled_from(["anniversary", "wedding", "service_due",
+                                                   "custom"])),
+                    draw(st.dates(today - timedelta(days=8000), today + timedelta(days=400))),
+                    draw(st.booleans()), draw(st.none() | st.sampled_from(rel_ids or [None])))
+        for i in range(draw(st.integers(0, 3)))
+    )  # fmt: skip
+    purchases = tuple(
+        PlanPurchase(draw(past), draw(st.floats(1, 10_000)), ("ring",))
+        for _ in range(draw(st.integers(0, 6)))
+    )
+    manual = tuple(
+        PlanManual(draw(st.dates(today, today + timedelta(days=365))), "custom", "personal")
+        for _ in range(draw(st.integers(0, 1)))
+    )
+    client = PlanClient(
+        id=1,
+        status=draw(st.sampled_from(statuses)),
+        consented_channels=frozenset(draw(st.sets(st.sampled_from(CHANNELS), min_size=1))),
+        preferred_channel=draw(st.none() | st.sampled_from(CHANNELS)),
+        birthday=draw(st.none() | days),
+        gender=draw(st.sampled_from(["", "f", "m"])),
+        first_name="Anna",
+        relatives=relatives,
+        key_dates=key_dates,
+        purchases=purchases,
+        visits=tuple(draw(st.lists(past, max_size=3))),
+        last_contact=draw(st.none() | past),
+        typical_interval_days=draw(st.none() | st.floats(7, 200)),
+        preferences=draw(st.sampled_from([(), ("gold", "Pandora")])),
+        events=tuple(
+            PlanEvent(1, "Preview", draw(st.dates(today, today + timedelta(days=300))))
+            for _ in range(draw(st.integers(0, 1)))
+        ),
+        manual=manual,
+    )
+    return client, today
+
+
+def exempt(t: Touchpoint) -> bool:
+    return t.is_fixed or t.may_break_min_gap
+
+
+fast = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@fast
+@given(clients())
+def test_spacing_respects_min_gap_unless_an_exception(case: tuple[PlanClient, date]) -> None:
+    client, today = case
+    plan = build_plan(client, STANDARD, today)
+    for a, b in zip(plan, plan[1:], strict=False):
+        if (b.date - a.date).days < STANDARD.min_gap:
+            assert exempt(a) or exempt(b), (a, b)
+
+
+@fast
+@given(clients(statuses=("regular", "vip")))
+def test_no_gap_longer_than_max_gap_for_regular_clients(case: tuple[PlanClient, date]) -> None:
+    client, today = case
+    plan = build_plan(client, STANDARD, today)
+    edges = [today, *(t.date for t in plan), today + timedelta(days=STANDARD.horizon_days)]
+    assert all((b - a).days <= STANDARD.max_gap for a, b in zip(edges, edges[1:], strict=False))
+
+
+@fast
+@given(clients())
+def test_never_two_selling_in_a_row(case: tuple[PlanClient, date]) -> None:
+    client, today = case
+    plan = build_plan(client, STANDARD, today)
+    for a, b in zip(plan, plan[1:], strict=False):
+        if not (a.is_manual and b.is_manual):
+            assert not (a.category == "selling" == b.category), (a, b)
+
+
+@fast
+@given(clients(statuses=("new", "regular", "vip", "dormant")))
+def test_client_birthday_lands_on_the_day_every_year(case: tuple[PlanClient, date]) -> None:
+    client, today = case
+    if client.birthday is None:
+        return
+    plan = build_plan(client, STANDARD, today)
+    end = today + timedelta(days=STANDARD.horizon_days)
+    for year in range(today.year, end.year + 1):
+        try:
+            day = client.birthday.replace(year=year)
+        except ValueError:
+            day = date(year, 2, 28)
+        if today <= day <= end:
+            hits = [t for t in plan if t.occasion == "client_birthday" and t.date == day]
+            assert len(hits) == 1
+            assert (hits[0].window_end - hits[0].window_start).days <= 1
+
+
+@fast
+@given(clients(), st.sampled_from(["blacklisted", "erased", "no consent"]))
+def test_nothing_for_blacklisted_erased_or_unconsented(
+    case: tuple[PlanClient, date], why: str
+) -> None:
+    client, today = case
+    change = {"blacklisted": {"is_blacklisted": True}, "erased": {"is_erased": True},
+              "no consent": {"consented_channels": frozenset()}}[why]  # fmt: skip
+    assert build_plan(dataclasses.replace(client, **change), STANDARD, today) == ()
+
+
+@fast
+@given(clients())
+def test_every_channel_is_consented(case: tuple[PlanClient, date]) -> None:
+    client, today = case
+    assert all(t.channel in client.consented_channels for t in build_plan(client, STANDARD, today))
+
+
+@fast
+@given(clients(statuses=("former",)), st.integers(1, 3))
+def test_former_client_at_most_n_per_365_days(case: tuple[PlanClient, date], n: int) -> None:
+    client, today = case
+    standard = Standard(former_per_year=n)
+    dates = [t.date for t in build_plan(client, standard, today) if not t.is_manual]
+    for i, first in enumerate(dates):
+        assert sum(1 for d in dates[i:] if (d - first).days < 365) <= n
+
+
+@fast
+@given(clients(), st.data())
+def test_a_removed_relative_leaves_nothing_behind(
+    case: tuple[PlanClient, date], data: st.DataObject
+) -> None:
+    client, today = case
+    if not client.relatives:
+        return
+    gone = data.draw(st.sampled_from(client.relatives))
+    without = dataclasses.replace(
+        client,
+        relatives=tuple(r for r in client.relatives if r.id != gone.id),
+        key_dates=tuple(k for k in client.key_dates if k.relative_id != gone.id),
+    )
+    assert all(t.relative_id != gone.id for t in build_plan(without, STANDARD, today))
+
+
+@fast
+@given(clients(), st.integers(0, 60))
+def test_a_new_contact_moves_what_follows(case: tuple[PlanClient, date], ago: int) -> None:
+    client, today = case
+    contact = today - timedelta(days=ago)
+    plan = build_plan(dataclasses.replace(client, last_contact=contact), STANDARD, today)
+    floor = contact + timedelta(days=STANDARD.min_gap)
+    assert all(t.date >= floor for t in plan if not exempt(t))
+
+
+@fast
+@given(clients())
+def test_deterministic_and_in_horizon(case: tuple[PlanClient, date]) -> None:
+    client, today = case
+    plan = build_plan(client, STANDARD, today)
+    assert plan == build_plan(client, STANDARD, today)
+    assert list(plan) == sorted(plan, key=lambda t: (t.date, -t.priority, t.occasion,
+                                                     t.relative_id or 0))  # fmt: skip
+    end = today + timedelta(days=STANDARD.horizon_days)
+    for t in plan:
+        assert today <= t.date <= end
+        assert t.window_start <= t.date <= t.window_end
+        assert t.category in ("selling", "personal", "useful")
+
+
+# --- examples ---------------------------------------------------------------------------------
+
+
+def test_birthday_on_29_december_and_new_year_are_one_contact() -> None:
+    client = PlanClient(1, "regular", frozenset({"whatsapp"}), birthday=date(1985, 12, 29),
+                        first_name="Anna", gender="f")  # fmt: skip
+    plan = build_plan(client, STANDARD, date(2026, 12, 1))
+    around = [t for t in plan if date(2026, 12, 25) <= t.date <= date(2027, 1, 2)]
+    assert [(t.date, t.occasion, t.merged_occasions) for t in around] == [
+        (date(2026, 12, 29), "client_birthday", ("holiday_greeting",))
+    ]
+    assert around[0].reason_params["age"] == 41
+    assert around[0].reason_params["merged"][0]["holiday"] == "new_year"
+
+
+def test_olga_regular_unseen_for_twelve_weeks_gets_win_back_first() -> None:
+    today = date(2026, 11, 23)
+    purchases = tuple(
+        PlanPurchase(today - timedelta(weeks=12 + 7 * k), 300.0, ("ring",)) for k in range(4)
+    )
+    client = PlanClient(2, "regular", frozenset({"whatsapp", "sms"}), preferred_channel="call",
+                        purchases=purchases, last_contact=today - timedelta(days=30))  # fmt: skip
+    assert overdue_ratio(client, today) == pytest.approx(12 / 7)
+    plan = build_plan(client, STANDARD, today)
+    first = next(t for t in plan if not t.is_fixed)
+    assert (first.occasion, first.date, first.channel) == ("win_back", today, "whatsapp")
+    assert first.reason_params["days_since_purchase"] == 84
+    assert first.reason_params["typical_interval_days"] == 49
+
+
+def test_russian_holidays_skip_bridge_days_and_take_the_first_day() -> None:
+    found = {rule.key: day for rule, day in greeted_dates_in(STANDARD, 2026)}
+    assert found == {
+        "new_year": date(2026, 1, 1), "womens_day": date(2026, 3, 8),
+        "defenders_day": date(2026, 2, 23), "valentines_day": date(2026, 2, 14),
+        "mothers_day": date(2026, 11, 29),
+    }  # fmt: skip
+
+
+def test_greetings_follow_gender_rules() -> None:
+    man = PlanClient(3, "regular", frozenset({"sms"}), gender="m")
+    plan = build_plan(man, STANDARD, date(2026, 1, 10))
+    greeted = {t.reason_params.get("holiday") for t in plan if t.occasion == "holiday_greeting"}
+    assert "defenders_day" in greeted and "womens_day" not in greeted
+    gifts = {t.reason_params.get("holiday") for t in plan if t.occasion == "holiday_gift_ideas"}
+    gifts |= {m.get("holiday") for t in plan for m in t.reason_params.get("merged", ())}
+    assert "defenders_day" not in gifts
+
+
+def test_new_client_gets_the_onboarding_sequence() -> None:
+    today = date(2026, 6, 1)
+    client = PlanClient(4, "new", frozenset({"email"}),
+                        purchases=(PlanPurchase(today, 500.0, ("earrings",)),))  # fmt: skip
+    plan = build_plan(client, STANDARD, today)
+    assert [(t.occasion, (t.date - today).days) for t in plan] == [
+        ("thank_you", 0), ("feedback", 2), ("care_tips", 28), ("holiday_greeting", 213),
+        ("purchase_anniversary", 365),
+    ]  # fmt: skip
+    assert all(t.category != "selling" for t in plan)
+
+
+def test_former_client_gets_new_year_and_one_piece_of_news() -> None:
+    client = PlanClient(5, "former", frozenset({"telegram"}), preferences=("silver",))
+    plan = build_plan(client, STANDARD, date(2026, 2, 1))
+    assert [(t.date, t.occasion) for t in plan] == [
+        (date(2026, 7, 1), "new_arrivals"), (date(2026, 12, 31), "former_new_year")
+    ]  # fmt: skip
+
+
+def test_relative_birthday_gift_idea_ten_days_before() -> None:
+    client = PlanClient(6, "vip", frozenset({"whatsapp"}), gender="m",
+                        relatives=(PlanRelative(9, "Maria", "spouse", date(1990, 7, 20)),))  # fmt: skip
+    plan = build_plan(client, STANDARD, date(2026, 6, 1))
+    gift = next(t for t in plan if t.occasion == "relative_birthday_gift")
+    assert (gift.date, gift.window_start, gift.window_end) == (
+        date(2026, 7, 10), date(2026, 7, 6), date(2026, 7, 13))
+    assert gift.relative_id == 9 and gift.reason_params["relative_name"] == "Maria"
+
+
+def test_channel_choice() -> None:
+    base = PlanClient(7, "regular", frozenset({"email", "sms"}), preferred_channel="whatsapp")
+    assert choose_channel(base) == "sms"
+    assert choose_channel(dataclasses.replace(base, preferred_channel="email")) == "email"
+
+
+def test_standard_rejects_impossible_spacing() -> None:
+    with pytest.raises(ValueError):
+        Standard(min_gap=30, max_gap=45)
+    with pytest.raises(ValueError):
+        Standard(max_gap=61)
+
+
+@pytest.mark.slow
+def test_timing_under_two_ms_per_client() -> None:
+    client = PlanClient(
+        8, "regular", frozenset({"whatsapp"}), birthday=date(1980, 5, 5),
+        relatives=tuple(PlanRelative(i, "R", "child", date(2010, i, 3), True) for i in range(1, 4)),
+        key_dates=(PlanKeyDate(1, "wedding", date(2005, 9, 9)),),
+        purchases=tuple(PlanPurchase(date(2026, m, 1), 100.0, ("x",)) for m in range(1, 11)),
+        preferences=("gold",),
+    )  # fmt: skip
+    build_plan(client, STANDARD, date(2026, 11, 1))
+    start = time.perf_counter()
+    for _ in range(500):
+        build_plan(client, STANDARD, date(2026, 11, 1))
+    per_client_ms = (time.perf_counter() - start) / 500 * 1000
+    print(f"build_plan: {per_client_ms:.3f} ms per client")
+    assert per_client_ms < 2
