@@ -8,6 +8,7 @@ recorded in ``docs/adr/0003-contact-plan.md``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -30,6 +31,7 @@ PRIORITY = {
     "personal_checkin": 10,
 }  # fmt: skip
 _DAY = timedelta(days=1)
+_Date = date  # for annotations inside classes that have a field named ``date``
 _NOT_AN_OCCASION = ("day off", "observed", "substituted", "перенесено")
 
 
@@ -75,7 +77,7 @@ class Standard:
     purchase_anniversaries_per_year: int = 2
 
     def __post_init__(self) -> None:
-        if not 1 <= self.min_gap or not 2 * self.min_gap <= self.max_gap <= 60:
+        if self.min_gap < 1 or not 2 * self.min_gap <= self.max_gap <= 60:
             raise ValueError("need 1 <= min_gap and 2 * min_gap <= max_gap <= 60")
         if self.horizon_days < 1 or self.former_per_year < 0 or self.merge_window_days < 0:
             raise ValueError("horizon_days >= 1, former_per_year >= 0, merge_window_days >= 0")
@@ -151,8 +153,8 @@ class PlanClient:
 @dataclass(frozen=True, slots=True)
 class Touchpoint:
     date: date
-    window_start: date
-    window_end: date
+    window_start: _Date
+    window_end: _Date
     occasion: str
     category: str
     channel: str | None
@@ -170,8 +172,8 @@ class _Item:
     """A touchpoint while the plan is being built (mutable; turned into a Touchpoint at the end)."""
 
     date: date
-    start: date
-    end: date
+    start: _Date
+    end: _Date
     occasion: str
     category: str
     fixed: bool = True
@@ -183,7 +185,7 @@ class _Item:
     manual: bool = False
     channel: str | None = None
 
-    def key(self) -> tuple[date, int, str, int]:
+    def key(self) -> tuple[_Date, int, str, int]:
         return (self.date, -self.priority, self.occasion, self.relative_id or 0)
 
 
@@ -250,7 +252,7 @@ def typical_interval(client: PlanClient) -> float | None:
     if client.typical_interval_days:
         return client.typical_interval_days
     days = sorted({p.date for p in client.purchases})
-    gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
+    gaps = [(b - a).days for a, b in itertools.pairwise(days)]
     return float(median(gaps)) if gaps else None
 
 
@@ -299,44 +301,86 @@ def _fixed_anchors(client: PlanClient, standard: Standard, today: date, end: dat
     for year in col.years():
         if client.birthday:
             day = _on(year, client.birthday.month, client.birthday.day)
-            col.add(day, 0, 1, "client_birthday", PERSONAL,
-                    params={"first_name": client.first_name, "age": _age(client.birthday, day)})
+            col.add(
+                day,
+                0,
+                1,
+                "client_birthday",
+                PERSONAL,
+                params={"first_name": client.first_name, "age": _age(client.birthday, day)},
+            )
         for rel in client.relatives:
             if not rel.birthday:
                 continue
             day = _on(year, rel.birthday.month, rel.birthday.day)
-            params = {"relative_name": rel.name, "relation": rel.relation,
-                      "age": _age(rel.birthday, day), "birthday": day.isoformat()}
+            params = {
+                "relative_name": rel.name,
+                "relation": rel.relation,
+                "age": _age(rel.birthday, day),
+                "birthday": day.isoformat(),
+            }
             if selling:
                 gift = day - timedelta(days=10)
-                col.add(gift, 4, 3, "relative_birthday_gift", SELLING, relative_id=rel.id,
-                        params=params)
+                col.add(
+                    gift, 4, 3, "relative_birthday_gift", SELLING, relative_id=rel.id, params=params
+                )
             if rel.greet_directly:
-                col.add(day, 0, 1, "relative_birthday_greeting", PERSONAL, relative_id=rel.id,
-                        params=params)
+                col.add(
+                    day,
+                    0,
+                    1,
+                    "relative_birthday_greeting",
+                    PERSONAL,
+                    relative_id=rel.id,
+                    params=params,
+                )
         for kd in client.key_dates:
             if not kd.yearly and year != kd.date.year:
                 continue
             day = _on(year, kd.date.month, kd.date.day)
-            params = {"key_date_id": kd.id, "kind": kd.kind, "date": day.isoformat(),
-                      "years": year - kd.date.year}
+            params = {
+                "key_date_id": kd.id,
+                "kind": kd.kind,
+                "date": day.isoformat(),
+                "years": year - kd.date.year,
+            }
             if kd.kind == "service_due":
-                col.add(day, 7, 7, "service_due", USEFUL, relative_id=kd.relative_id,
-                        params=params)
+                col.add(day, 7, 7, "service_due", USEFUL, relative_id=kd.relative_id, params=params)
             elif kd.kind in ("anniversary", "wedding"):
                 if selling:
-                    col.add(day - timedelta(days=14), 0, 7, "anniversary_gift", SELLING,
-                            relative_id=kd.relative_id, params=params)
+                    col.add(
+                        day - timedelta(days=14),
+                        0,
+                        7,
+                        "anniversary_gift",
+                        SELLING,
+                        relative_id=kd.relative_id,
+                        params=params,
+                    )
             else:
-                col.add(day, 0, 1, "personal_checkin", PERSONAL, relative_id=kd.relative_id,
-                        params=params, priority=PRIORITY["key_date"])
+                col.add(
+                    day,
+                    0,
+                    1,
+                    "personal_checkin",
+                    PERSONAL,
+                    relative_id=kd.relative_id,
+                    params=params,
+                    priority=PRIORITY["key_date"],
+                )
         for rule, day in greeted_dates_in(standard, year):
             params = {"holiday": rule.key, "holiday_date": day.isoformat()}
             if _audience(rule.greet, client.gender):
                 col.add(day - _DAY, 2, 0, "holiday_greeting", PERSONAL, params=dict(params))
             if selling and _audience(rule.gift_ideas, client.gender):
-                col.add(day - timedelta(days=12), 2, 2, "holiday_gift_ideas", SELLING,
-                        params=dict(params))
+                col.add(
+                    day - timedelta(days=12),
+                    2,
+                    2,
+                    "holiday_gift_ideas",
+                    SELLING,
+                    params=dict(params),
+                )
     first_years = sorted(
         (p for p in client.purchases if today <= _on(p.date.year + 1, p.date.month, p.date.day)),
         key=lambda p: (-p.amount, p.date),
@@ -393,8 +437,9 @@ class _Filler:
 
     def __init__(self, client: PlanClient, selling: bool) -> None:
         last = max(client.purchases, key=lambda p: (p.date, p.amount), default=None)
-        self.pool: dict[str, list[tuple[str, dict[str, Any]]]] = {PERSONAL: [
-            ("personal_checkin", {"first_name": client.first_name})]}
+        self.pool: dict[str, list[tuple[str, dict[str, Any]]]] = {
+            PERSONAL: [("personal_checkin", {"first_name": client.first_name})]
+        }
         if last is not None:
             bought = {"purchase_date": last.date.isoformat(), "items": last.items}
             self.pool[USEFUL] = [("care_tips", bought)]
@@ -402,7 +447,8 @@ class _Filler:
                 self.pool[SELLING] = [("complement", bought)]
         if selling and client.preferences:
             self.pool.setdefault(SELLING, []).insert(
-                0, ("new_arrivals", {"preferences": client.preferences}))
+                0, ("new_arrivals", {"preferences": client.preferences})
+            )
         self.turns = dict.fromkeys(_ROTATION, 0)
 
     def make(self, when: date, prev: str | None, nxt: str | None) -> _Item:
@@ -414,8 +460,16 @@ class _Filler:
             options = self.pool[cat]
             occasion, params = options[self.turns[cat] % len(options)]
             self.turns[cat] += 1
-            return _Item(when, when, when + 2 * _DAY, occasion, cat, fixed=False,
-                         params=dict(params), priority=PRIORITY[occasion])
+            return _Item(
+                when,
+                when,
+                when + 2 * _DAY,
+                occasion,
+                cat,
+                fixed=False,
+                params=dict(params),
+                priority=PRIORITY[occasion],
+            )
         raise AssertionError("the personal pool is never empty")
 
 
@@ -425,7 +479,7 @@ def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _
     items.sort(key=_Item.key)
     points: list[tuple[date, str | None]] = [(p0, None), *((i.date, i.category) for i in items)]
     points.append((end, None))
-    for (a, cat_a), (b, cat_b) in zip(points, points[1:], strict=False):
+    for (a, cat_a), (b, cat_b) in itertools.pairwise(points):
         gap = (b - a).days
         if gap <= standard.max_gap:
             continue
@@ -443,7 +497,7 @@ def _fix_selling(items: list[_Item], standard: Standard, filler: _Filler | None)
     """Break up the first pair of consecutive selling touchpoints; False when there is none.
     A pair far enough apart gets a non-selling filler in the middle; otherwise the
     lower-priority one is folded into the other (it is named in ``merged_occasions``)."""
-    for a, b in zip(items, items[1:], strict=False):
+    for a, b in itertools.pairwise(items):
         if a.category != SELLING or b.category != SELLING or (a.manual and b.manual):
             continue
         gap = (b.date - a.date).days
@@ -484,8 +538,9 @@ def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Tou
         filler = None
     else:
         full = client.status != "new"
-        items = _merge(_fixed_anchors(client, standard, today, end, selling=full),
-                       standard.merge_window_days)
+        items = _merge(
+            _fixed_anchors(client, standard, today, end, selling=full), standard.merge_window_days
+        )
         items += _after_visit(client, standard, today, end, last_visit, last_contact, earliest)
         filler = _Filler(client, selling=full) if full else None
     for m in client.manual:
@@ -517,8 +572,14 @@ def _after_visit(client: PlanClient, standard: Standard, today: date, end: date,
     if client.status == "new" and purchases:
         first = purchases[0]
         if not (last_contact and last_contact >= first.date):
-            col.add(first.date, 0, 1, "thank_you", PERSONAL,
-                    params={"purchase_date": first.date.isoformat(), "items": first.items})
+            col.add(
+                first.date,
+                0,
+                1,
+                "thank_you",
+                PERSONAL,
+                params={"purchase_date": first.date.isoformat(), "items": first.items},
+            )
     if last_visit and not (last_contact and last_contact > last_visit + _DAY):
         col.add(last_visit + 2 * _DAY, 0, 5, "feedback", USEFUL, fixed=False, may_break=True,
                 params={"visit_date": last_visit.isoformat(),
