@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.clients",
     "rapport.sales",
+    "rapport.outreach",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -46,6 +46,7 @@ from rapport.core.normalize import (
     normalize_telegram,
     phone_suffix_key,
 )
+from rapport.outreach.services import plan_rebuild
 
 
 def phone_error(reason: str) -> str:
@@ -182,6 +183,7 @@ def client_create(
         actor=actor,
         data={"contacts": [value for _, value, _ in contacts], "consents": list(consent_channels)},
     )
+    plan_rebuild(client=client)
     return client
 
 
@@ -224,6 +226,7 @@ def client_update(*, actor: User, client: Client, **changes: Any) -> Client:
     client.full_clean()
     client.save(update_fields=[*diff, "first_name_key", "last_name_key", "updated_at"])
     timeline_record(client=client, kind=TimelineKind.EDITED, actor=actor, data={"changes": diff})
+    plan_rebuild(client=client)
     return client
 
 
@@ -257,6 +260,7 @@ def contact_point_add(
         actor=actor,
         data={"kind": kind, "value": normalized},
     )
+    plan_rebuild(client=client)
     return point
 
 
@@ -274,6 +278,7 @@ def contact_point_remove(*, actor: User, point: ContactPoint) -> None:
             successor.is_primary = True
             successor.save(update_fields=["is_primary"])
     timeline_record(client=client, kind=TimelineKind.CONTACT_REMOVED, actor=actor, data=data)
+    plan_rebuild(client=client)
 
 
 @transaction.atomic
@@ -309,6 +314,7 @@ def consent_set(
         actor=actor,
         data={"channel": channel, "status": status, "source": source},
     )
+    plan_rebuild(client=client)
     return consent
 
 
@@ -332,6 +338,7 @@ def preference_add(
         actor=actor,
         data={"kind": kind, "value": value, "detail": preference.detail},
     )
+    plan_rebuild(client=client)
     return preference
 
 
@@ -343,6 +350,7 @@ def preference_remove(*, actor: User, preference: Preference) -> None:
     data = {"kind": preference.kind, "value": preference.value, "detail": preference.detail}
     preference.delete()
     timeline_record(client=client, kind=TimelineKind.PREFERENCE_REMOVED, actor=actor, data=data)
+    plan_rebuild(client=client)
 
 
 def _validate_relative(name: str, birthday: date | None) -> str:
@@ -392,6 +400,7 @@ def relative_add(
             "birthday": _plain(birthday),
         },
     )
+    plan_rebuild(client=client)
     return relative
 
 
@@ -421,6 +430,7 @@ def relative_update(*, actor: User, relative: Relative, **changes: Any) -> Relat
         actor=actor,
         data={"name": relative.name, "changes": diff},
     )
+    plan_rebuild(client=relative.client)
     return relative
 
 
@@ -432,6 +442,7 @@ def relative_remove(*, actor: User, relative: Relative, reason: str = "") -> Non
     data = {"name": relative.name, "relation": relative.relation, "reason": reason.strip()}
     relative.delete()  # cascades to the relative's key dates
     timeline_record(client=client, kind=TimelineKind.RELATIVE_REMOVED, actor=actor, data=data)
+    plan_rebuild(client=client)
 
 
 @transaction.atomic
@@ -465,6 +476,7 @@ def key_date_add(
         actor=actor,
         data={"kind": kind, "date": date.isoformat(), "label": key_date.label},
     )
+    plan_rebuild(client=client)
     return key_date
 
 
@@ -476,6 +488,7 @@ def key_date_remove(*, actor: User, key_date: KeyDate) -> None:
     data = {"kind": key_date.kind, "date": key_date.date.isoformat(), "label": key_date.label}
     key_date.delete()
     timeline_record(client=client, kind=TimelineKind.DATE_REMOVED, actor=actor, data=data)
+    plan_rebuild(client=client)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -39,6 +40,7 @@ from rapport.clients.selectors import (
     client_get_for,
     client_search,
 )
+from rapport.outreach.selectors import upcoming_for
 
 PAGE_SIZE = 30
 
@@ -122,7 +124,12 @@ def client_new(request: AuthedRequest) -> HttpResponse:
 def card(request: AuthedRequest, pk: int) -> HttpResponse:
     """The client card: everything Rapport knows about the client, and what happened."""
     data = client_card(user=request.user, pk=pk)
-    context: dict[str, Any] = {"card": data, "client": data.client, "note_form": NoteForm()}
+    context: dict[str, Any] = {
+        "card": data,
+        "client": data.client,
+        "note_form": NoteForm(),
+        "upcoming": upcoming_for(data.client, today=timezone.localdate()),
+    }
     if scope_for(request.user).manages_store(data.client.store_id):
         context["owners"] = consultants_for(user=request.user).filter(
             memberships__store_id=data.client.store_id

@@ -18,6 +18,7 @@ from rapport.clients.models import Client
 from rapport.clients.selectors import client_get_for
 from rapport.clients.timeline import timeline_record
 from rapport.core.status import status_after_purchase
+from rapport.outreach.services import plan_rebuild
 from rapport.sales.choices import VisitPurpose
 from rapport.sales.models import Product, Purchase, PurchaseLine, Return, ReturnLine, Visit
 
@@ -126,6 +127,7 @@ def purchase_record(
             "items": [ln.description for ln in line_objects][:10],
         },
     )
+    plan_rebuild(client=client)
     return purchase
 
 
@@ -212,6 +214,7 @@ def return_record(
             "items": [line.description for line, _ in taken],
         },
     )
+    plan_rebuild(client=purchase.client)
     return sale_return
 
 
@@ -246,4 +249,5 @@ def visit_record(
         visit=visit,
         data={"purpose": visit.purpose, "looked_at": visit.looked_at},
     )
+    plan_rebuild(client=client)
     return visit

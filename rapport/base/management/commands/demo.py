@@ -36,6 +36,7 @@ from rapport.clients.models import (
 from rapport.core.generator import GenClient, generate_clients, product_catalogue
 from rapport.core.normalize import name_skeleton, phone_suffix_key
 from rapport.core.status import REGULAR_THRESHOLD
+from rapport.outreach.services import plan_rebuild
 from rapport.sales.models import Product, Purchase, PurchaseLine, Visit
 
 SEED = 2025
@@ -185,6 +186,12 @@ def demo_setup(
         loader.load(batch)
         bar.update(len(batch))
     bar.close()
+    plans = tqdm(total=clients, desc="contact plans", unit="", disable=not progress, leave=False)
+    with transaction.atomic():
+        for client in Client.objects.select_related("store").order_by("pk").iterator(500):
+            plan_rebuild(client=client, today=today)
+            plans.update(1)
+    plans.close()
 
 
 class _Loader:

@@ -1,0 +1,86 @@
+"""A touchpoint's reason in plain words, in the reader's language."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import template
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from rapport.clients.choices import Relation
+from rapport.outreach.choices import Occasion
+from rapport.outreach.models import Touchpoint
+
+register = template.Library()
+
+HOLIDAYS = {
+    "new_year": gettext_lazy("New Year"),
+    "womens_day": gettext_lazy("8 March"),
+    "defenders_day": gettext_lazy("23 February"),
+    "valentines_day": gettext_lazy("14 February"),
+    "mothers_day": gettext_lazy("Mother's Day"),
+}
+
+
+def _day(iso: Any) -> str:
+    try:
+        return formats.date_format(date.fromisoformat(str(iso)), "j E")
+    except ValueError:
+        return ""
+
+
+def _items(items: Any) -> str:
+    return ", ".join(items or ()) or _("their purchase")
+
+
+@register.filter
+def reason(point: Touchpoint) -> str:
+    """Why this contact, e.g. «Маша (ребёнок) — 7 лет 14 мая: идея подарка»."""
+    p: dict[str, Any] = point.reason or {}
+    occasion = point.occasion
+    if occasion == Occasion.CLIENT_BIRTHDAY:
+        return _("Birthday: %(age)s on %(date)s") % {
+            "age": p.get("age"),
+            "date": _day(point.due_on.isoformat()),
+        }
+    if occasion in (Occasion.RELATIVE_BIRTHDAY_GIFT, Occasion.RELATIVE_BIRTHDAY_GREETING):
+        relation = Relation(p["relation"]).label if p.get("relation") in Relation.values else ""
+        text = _("%(name)s (%(relation)s) turns %(age)s on %(date)s") % {
+            "name": p.get("relative_name", ""),
+            "relation": str(relation).lower(),
+            "age": p.get("age"),
+            "date": _day(p.get("birthday")),
+        }
+        if occasion == Occasion.RELATIVE_BIRTHDAY_GIFT:
+            return text + ": " + _("a gift idea")
+        return text
+    if occasion == Occasion.ANNIVERSARY_GIFT:
+        return _("Anniversary on %(date)s: a gift idea") % {"date": _day(p.get("date"))}
+    if occasion == Occasion.SERVICE_DUE:
+        return _("Service due on %(date)s") % {"date": _day(p.get("date"))}
+    if occasion in (Occasion.HOLIDAY_GREETING, Occasion.HOLIDAY_GIFT_IDEAS):
+        holiday = HOLIDAYS.get(p.get("holiday", ""), _day(p.get("holiday_date")))
+        if occasion == Occasion.HOLIDAY_GIFT_IDEAS:
+            return _("%(holiday)s is coming: gift ideas") % {"holiday": holiday}
+        return _("%(holiday)s: a greeting") % {"holiday": holiday}
+    if occasion == Occasion.PURCHASE_ANNIVERSARY:
+        return _("A year with %(items)s") % {"items": _items(p.get("items"))}
+    if occasion == Occasion.FEEDBACK:
+        return _("Came in on %(date)s: ask how it went") % {"date": _day(p.get("visit_date"))}
+    if occasion == Occasion.THANK_YOU:
+        return _("First purchase: %(items)s") % {"items": _items(p.get("items"))}
+    if occasion == Occasion.CARE_TIPS:
+        return _("Care tips for %(items)s") % {"items": _items(p.get("items"))}
+    if (
+        occasion == Occasion.WIN_BACK
+        and p.get("days_since_purchase")
+        and p.get("typical_interval_days")
+    ):
+        return _("%(days)s days since the last purchase; usually buys every %(usual)s days") % {
+            "days": p["days_since_purchase"],
+            "usual": round(p["typical_interval_days"]),
+        }
+    return str(Occasion(occasion).label) if occasion in Occasion.values else occasion
