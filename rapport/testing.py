@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from rapport.accounts.choices import Role
 from rapport.accounts.models import Store, User
@@ -87,7 +86,3 @@ def make_world() -> World:
     admin = make_user(None, username="boss", first_name="Борис", is_company_admin=True)
     client = make_client(owner, store, phone="+7 916 123-45-67", email="anna@example.ru")
     return World(store, other_store, owner, colleague, stranger, manager, admin, client)
-
-
-def money(value: str) -> Decimal:
-    return Decimal(value)
