@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("rapport.accounts.urls")),
     path("clients/", include("rapport.clients.urls")),
     path("", include("rapport.sales.urls")),
+    path("", include("rapport.outreach.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -40,6 +40,7 @@ class User(AbstractUser):
         _("language"), max_length=8, blank=True, help_text=_("Empty: the browser's language.")
     )
     phone = models.CharField(_("work phone"), max_length=20, blank=True)
+    calendar_token = models.CharField(max_length=43, blank=True, db_index=True, editable=False)
 
     class Meta:
         verbose_name = _("user")

@@ -112,3 +112,5 @@ class TimelineKind(models.TextChoices):
     PURCHASE = "purchase", _("Purchase")
     RETURN = "return", _("Return")
     VISIT = "visit", _("Visit")
+    CONTACTED = "contacted", _("Contact made")
+    PLAN_CHANGED = "plan_changed", _("Contact plan changed")

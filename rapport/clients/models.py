@@ -266,6 +266,12 @@ class TimelineEvent(models.Model):
     sale_return = models.ForeignKey(
         "sales.Return", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    contact = models.ForeignKey(
+        "outreach.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    touchpoint = models.ForeignKey(
+        "outreach.Touchpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -12,8 +12,24 @@ class Category(models.TextChoices):
 
 class TouchpointStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
+    WAITING = "waiting", _("Waiting for a reply")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class Outcome(models.TextChoices):
+    """What came of a contact, as the consultant logs it with one tap."""
+
+    SENT = "sent", _("Sent")
+    REPLIED = "replied", _("Replied")
+    NO_ANSWER = "no_answer", _("No answer")
+    VISIT_BOOKED = "visit_booked", _("Visit booked")
+    DECLINED = "declined", _("Not interested")
+    OPTED_OUT = "opted_out", _("Asked not to be contacted")
+
+
+# Outcomes that still expect something from the client: the touchpoint waits for a reply.
+AWAITING = frozenset({Outcome.SENT})
 
 
 class Occasion(models.TextChoices):
@@ -37,4 +53,5 @@ class Occasion(models.TextChoices):
     WIN_BACK = "win_back", _("Win back: past their usual rhythm")
     FORMER_NEW_YEAR = "former_new_year", _("New Year greeting and news")
     KEY_DATE = "key_date", _("Important date")
+    INTRODUCTION = "introduction", _("Introduction from the new consultant")
     MANUAL = "manual", _("Planned by hand")

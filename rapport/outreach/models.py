@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+from datetime import time
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rapport.clients.choices import Channel
-from rapport.outreach.choices import Category, Occasion, TouchpointStatus
+from rapport.core.planner import DEFAULT_GREETED_DATES
+from rapport.outreach.choices import Category, Occasion, Outcome, TouchpointStatus
+
+
+def _default_greeted_dates() -> list[dict[str, str]]:
+    """Who is greeted on which holiday, until a manager changes it (the planner's defaults)."""
+    return [
+        {"key": d.key, "greet": d.greet, "gift_ideas": d.gift_ideas} for d in DEFAULT_GREETED_DATES
+    ]
 
 
 class Standard(models.Model):
@@ -26,6 +37,15 @@ class Standard(models.Model):
     daily_capacity = models.PositiveSmallIntegerField(
         _("contacts a consultant can make a day"), default=12
     )
+    monthly_minimum = models.PositiveSmallIntegerField(
+        _("contacts a consultant makes a month (at least)"), default=120
+    )
+    quiet_from = models.TimeField(_("no messages after"), default=time(21, 0))
+    quiet_until = models.TimeField(_("no messages before"), default=time(10, 0))
+    greeted_dates = models.JSONField(
+        _("holidays and who is greeted"), default=_default_greeted_dates, blank=True
+    )
+    disabled_occasions = models.JSONField(_("occasions switched off"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("contact standard")
@@ -40,6 +60,12 @@ class Touchpoint(models.Model):
 
     client = models.ForeignKey(
         "clients.Client", on_delete=models.CASCADE, related_name="touchpoints"
+    )
+    # The client's store and consultant when planned (kept in step by reassignment), so Today
+    # reads one index instead of joining a consultant's whole book.
+    store = models.ForeignKey("accounts.Store", on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     due_on = models.DateField(_("date"))
     window_start = models.DateField()
@@ -59,16 +85,80 @@ class Touchpoint(models.Model):
     )
     merged_occasions = models.JSONField(default=list, blank=True)
     reason = models.JSONField(default=dict, blank=True)
+    draft = models.TextField(_("message"), max_length=2000, blank=True)
+    moved_from = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["due_on", "-priority", "pk"]
         indexes = [
             models.Index(fields=["client", "status", "due_on"], name="touchpoint_client_idx"),
-            models.Index(fields=["status", "due_on"], name="touchpoint_due_idx"),
+            models.Index(fields=["assignee", "status", "due_on"], name="touchpoint_assignee_idx"),
+            models.Index(fields=["store", "status", "due_on"], name="touchpoint_store_idx"),
         ]
         verbose_name = _("touchpoint")
         verbose_name_plural = _("touchpoints")
 
     def __str__(self) -> str:
         return f"{self.due_on} {self.occasion}"
+
+
+class Contact(models.Model):
+    """A contact that really happened: who reached the client, how, and what came of it."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="contacts")
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    occasion = models.CharField(_("occasion"), max_length=32, choices=Occasion.choices, blank=True)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices, blank=True)
+    text = models.TextField(_("message"), max_length=2000, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    outcome_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "-at"], name="contact_client_at_idx"),
+            models.Index(fields=["user", "-at"], name="contact_user_at_idx"),
+        ]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.channel} {self.outcome}"
+
+
+class OccasionTemplate(models.Model):
+    """A store's own draft text for an occasion in one language (the built-in one otherwise)."""
+
+    store = models.ForeignKey(
+        "accounts.Store", on_delete=models.CASCADE, related_name="occasion_templates"
+    )
+    occasion = models.CharField(_("occasion"), max_length=32, choices=Occasion.choices)
+    language = models.CharField(_("language"), max_length=8)
+    text = models.TextField(_("message"), max_length=2000)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "occasion", "language"], name="occasion_template_unique"
+            )
+        ]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+
+    def __str__(self) -> str:
+        return f"{self.occasion} ({self.language})"
