@@ -57,3 +57,13 @@ def membership_set(
         user=user, store=store, defaults={"role": Role(role), "is_active": is_active}
     )
     return membership
+
+
+@transaction.atomic
+def calendar_token_reset(*, user: User) -> str:
+    """Give the user a new secret calendar-feed token; the old feed URL stops working."""
+    import secrets
+
+    user.calendar_token = secrets.token_urlsafe(32)
+    user.save(update_fields=["calendar_token"])
+    return user.calendar_token

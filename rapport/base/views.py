@@ -8,8 +8,8 @@ from django.shortcuts import redirect
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The consultant's start page (the client book until Today exists)."""
-    return redirect("clients:book")
+    """The consultant's start page: Today."""
+    return redirect("outreach:today")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

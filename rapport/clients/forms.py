@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -147,3 +149,51 @@ class ReassignForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["clients"].queryset = clients  # type: ignore[attr-defined]
         self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+
+
+class HandoverForm(forms.Form):
+    """A manager hands one consultant's book, whole or in part, to a colleague (or nobody)."""
+
+    ALL, SELECTED, NOBODY = "all", "selected", "none"
+
+    source = forms.CharField(widget=forms.HiddenInput)  # the giver's id, or "none"
+    extent = forms.ChoiceField(label=_("Which clients"), widget=forms.RadioSelect)
+    clients = forms.ModelMultipleChoiceField(
+        label=_("Only these clients"),
+        queryset=Client.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # "Nobody" is a choice the manager makes, never a default a hurried tap falls into.
+    owner = forms.ChoiceField(label=_("Hand to"))
+
+    def __init__(
+        self, *args: object, clients: object, owners: Iterable[User], total: int, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.book = clients
+        self.owners = {str(user.pk): user for user in owners}
+        self.fields["clients"].queryset = clients  # type: ignore[attr-defined]
+        self.fields["owner"].choices = [  # type: ignore[attr-defined]
+            ("", _("Choose a colleague")),
+            *((pk, str(user)) for pk, user in self.owners.items()),
+            (self.NOBODY, _("Nobody: leave them without a consultant")),
+        ]
+        self.fields["extent"].choices = [  # type: ignore[attr-defined]
+            (self.ALL, _("All of them (%(n)s)") % {"n": total}),
+            (self.SELECTED, _("Only the clients ticked below")),
+        ]
+
+    def clean_owner(self) -> User | None:
+        return self.owners.get(self.cleaned_data["owner"])
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if "owner" in data and data.get("source") == self.NOBODY and data["owner"] is None:
+            self.add_error(
+                "owner", _("These clients have no consultant already: choose who gets them.")
+            )
+        if data.get("extent") == self.SELECTED and not data.get("clients"):
+            self.add_error("clients", _("Tick at least one client, or hand over all of them."))
+        data["handed"] = self.book if data.get("extent") == self.ALL else data.get("clients")
+        return data

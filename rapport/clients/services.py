@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +36,7 @@ from rapport.clients.models import (
     Relative,
 )
 from rapport.clients.timeline import timeline_record
+from rapport.core import planner
 from rapport.core.normalize import (
     InvalidEmail,
     InvalidHandle,
@@ -46,6 +48,9 @@ from rapport.core.normalize import (
     normalize_telegram,
     phone_suffix_key,
 )
+from rapport.outreach.choices import Category, Occasion, TouchpointStatus
+from rapport.outreach.models import Touchpoint
+from rapport.outreach.planning import plan_inputs_for
 from rapport.outreach.services import plan_rebuild
 
 
@@ -516,19 +521,43 @@ def note_pin(*, actor: User, note: Note, is_pinned: bool) -> Note:
     return note
 
 
+# Open touchpoints are work still to do: whoever owns the client now does it.
+_OPEN = (TouchpointStatus.PLANNED, TouchpointStatus.WAITING)
+INTRODUCTION_WINDOW_DAYS = 7
+INTRODUCTION_CHUNK = 1000
+
+
 @transaction.atomic
-def client_reassign(*, actor: User, clients: Iterable[Client], owner: User | None) -> int:
-    """Hand clients to another consultant of their store (or leave them without one)."""
+def client_reassign(
+    *,
+    actor: User,
+    clients: Iterable[Client],
+    owner: User | None,
+    today: date | None = None,
+) -> int:
+    """Hand clients to another consultant of their store (or leave them without one).
+
+    Plans move intact: every open touchpoint follows the client to the new owner, who also gets
+    an introduction to make tomorrow. Returns how many clients changed hands.
+    """
+    today = today or timezone.localdate()
     scope = scope_for(actor)
-    moved = 0
-    for client in sorted(clients, key=lambda c: c.pk):
+    new_owner_id = owner.pk if owner else None
+    locked = (
+        Client.objects.select_for_update(of=("self",))
+        .filter(pk__in={client.pk for client in clients})
+        .select_related("owner")
+        .order_by("pk")
+    )
+    moved: list[tuple[Client, User | None]] = []
+    for client in locked:
         if not scope.manages_store(client.store_id):
             raise PermissionDenied(_("Only a manager of the client's store can reassign clients."))
         if owner is not None and not scope_for(owner).sees_store(client.store_id):
             raise ValidationError(
                 {"owner": _("%(name)s does not work in the client's store.") % {"name": owner}}
             )
-        if client.owner_id == (owner.pk if owner else None):
+        if client.owner_id == new_owner_id:
             continue
         previous = client.owner
         client.owner = owner
@@ -539,5 +568,58 @@ def client_reassign(*, actor: User, clients: Iterable[Client], owner: User | Non
             actor=actor,
             data={"from": str(previous or ""), "to": str(owner or "")},
         )
-        moved += 1
-    return moved
+        moved.append((client, previous))
+    if moved:
+        _touchpoints_hand_over(moved, owner=owner, today=today)
+    return len(moved)
+
+
+def _touchpoints_hand_over(
+    moved: list[tuple[Client, User | None]], *, owner: User | None, today: date
+) -> None:
+    """Open touchpoints follow their clients; the new owner introduces themselves tomorrow."""
+    ids = [client.pk for client, _previous in moved]
+    # An introduction from an earlier handover speaks for someone who no longer has the client.
+    Touchpoint.objects.filter(
+        client_id__in=ids, occasion=Occasion.INTRODUCTION, status__in=_OPEN
+    ).update(status=TouchpointStatus.CANCELLED)
+    Touchpoint.objects.filter(client_id__in=ids, status__in=_OPEN).update(assignee=owner)
+    if owner is None:
+        return
+    inputs: dict[int, planner.PlanClient] = {}
+    for chunk in itertools.batched(ids, INTRODUCTION_CHUNK):
+        inputs |= plan_inputs_for(chunk, today)  # the consented channels, a chunk at a time
+    Touchpoint.objects.bulk_create(
+        _introduction(client, channel, previous=previous, owner=owner, today=today)
+        for client, previous in moved
+        if (channel := _introduction_channel(inputs.get(client.pk)))
+    )
+
+
+def _introduction_channel(plan_client: planner.PlanClient | None) -> str | None:
+    """The client's channel, as the planner would choose it; None where nothing may be planned."""
+    if plan_client is None or plan_client.is_blacklisted or plan_client.is_erased:
+        return None
+    return planner.choose_channel(plan_client)
+
+
+def _introduction(
+    client: Client, channel: str, *, previous: User | None, owner: User, today: date
+) -> Touchpoint:
+    """The new consultant's first message to the client, tomorrow, on the client's channel."""
+    due = today + timedelta(days=1)
+    return Touchpoint(
+        client=client,
+        store_id=client.store_id,
+        assignee=owner,
+        due_on=due,
+        window_start=due,
+        window_end=due + timedelta(days=INTRODUCTION_WINDOW_DAYS),
+        occasion=Occasion.INTRODUCTION,
+        category=Category.PERSONAL,
+        channel=channel,
+        is_manual=True,  # a hand-made touchpoint: re-planning keeps it
+        may_break_min_gap=True,
+        priority=planner.PRIORITY["manual"],
+        reason={"previous": str(previous or ""), "consultant": str(owner)},
+    )

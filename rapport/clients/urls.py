@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.book, name="book"),
     path("new/", views.client_new, name="new"),
     path("reassign/", views.reassign, name="reassign"),
+    path("handover/", views.handover, name="handover"),
     path("<int:pk>/", views.card, name="card"),
     path("<int:pk>/edit/", views.client_edit, name="edit"),
     path("<int:pk>/contacts/add/", views.contact_add, name="contact_add"),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,16 +18,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rapport.accounts.models import User
 from rapport.accounts.selectors import consultants_for, scope_for, stores_for
 from rapport.base.forms import call_service
 from rapport.base.http import AuthedRequest
 from rapport.clients import services
-from rapport.clients.choices import ClientStatus
+from rapport.clients.choices import Channel, ClientStatus
 from rapport.clients.forms import (
     ClientCreateForm,
     ClientEditForm,
     ConsentForm,
     ContactPointForm,
+    HandoverForm,
     KeyDateForm,
     NoteForm,
     PreferenceForm,
@@ -40,7 +44,9 @@ from rapport.clients.selectors import (
     client_get_for,
     client_search,
 )
-from rapport.outreach.selectors import upcoming_for
+from rapport.outreach.choices import Category
+from rapport.outreach.selectors import plan_timeline_for
+from rapport.outreach.services import reachable_channels
 
 PAGE_SIZE = 30
 
@@ -75,7 +81,17 @@ def book(request: AuthedRequest) -> HttpResponse:
         unassigned=owner == "none",
         status=status if status in ClientStatus.values else "",
     )
-    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    unassigned = 0
+    if scope.is_manager:
+        # One query counts the list and the clients in it without a consultant.
+        counts = clients.aggregate(
+            listed=Count("pk"), unassigned=Count("pk", filter=Q(owner__isnull=True))
+        )
+        paginator: Paginator[Client] = _CountedPaginator(clients, PAGE_SIZE, count=counts["listed"])
+        unassigned = counts["unassigned"]
+    else:
+        paginator = Paginator(clients, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "page": page,
         "clients": page.object_list,
@@ -83,12 +99,21 @@ def book(request: AuthedRequest) -> HttpResponse:
         "statuses": ClientStatus.choices,
         "status": status,
         "owner": owner,
+        "unassigned": unassigned,
     }
     if scope.is_manager:
         context["owners"] = consultants_for(user=user)
     if request.htmx:
         return render(request, "clients/partials/results.html", context)
     return render(request, "clients/book.html", context)
+
+
+class _CountedPaginator(Paginator):  # type: ignore[type-arg]
+    """A paginator given its count, because the count came with another figure in one query."""
+
+    def __init__(self, object_list: QuerySet[Client], per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # ``count`` is a cached property: this is its cache
 
 
 @login_required
@@ -128,7 +153,16 @@ def card(request: AuthedRequest, pk: int) -> HttpResponse:
         "card": data,
         "client": data.client,
         "note_form": NoteForm(),
-        "upcoming": upcoming_for(data.client, today=timezone.localdate()),
+    }
+    today = timezone.localdate()
+    months = plan_timeline_for(data.client, today=today)
+    channels = reachable_channels(data.client) if data.can_manage else frozenset()
+    context |= {
+        "plan_months": months,
+        "plan_this_month": today.replace(day=1),
+        "plan_has_future": any(p.due_on >= today for m in months for p in m.touchpoints),
+        "plan_channels": [(c.value, c.label) for c in Channel if c.value in channels],
+        "plan_categories": Category.choices,
     }
     if scope_for(request.user).manages_store(data.client.store_id):
         context["owners"] = consultants_for(user=request.user).filter(
@@ -331,3 +365,86 @@ def reassign(request: AuthedRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = reverse("clients:book")
     return redirect(next_url)
+
+
+@dataclass(frozen=True)
+class _Book:
+    """One consultant's book in a manager's stores (``key`` "none": the unassigned clients)."""
+
+    key: str
+    name: str
+    size: int
+
+
+def _books(user: User) -> list[_Book]:
+    """Every book in the manager's stores with its size, the unassigned clients last."""
+    rows = (
+        book_for(user=user)
+        .prefetch_related(None)
+        .values("owner_id", "owner__first_name", "owner__last_name", "owner__username")
+        .annotate(size=Count("pk"))
+        .order_by("owner__first_name", "owner__last_name", "owner__username")
+    )
+    books, unassigned = [], None
+    for row in rows:
+        if row["owner_id"] is None:
+            unassigned = _Book("none", _("Without a consultant"), row["size"])
+            continue
+        name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+        books.append(_Book(str(row["owner_id"]), name or row["owner__username"], row["size"]))
+    return [*books, unassigned] if unassigned else books
+
+
+@login_required
+def handover(request: AuthedRequest) -> HttpResponse:
+    """A manager hands a leaving consultant's book, whole or in part, to a colleague (or nobody)."""
+    user = request.user
+    if not scope_for(user).is_manager:
+        raise PermissionDenied(_("Only a manager can hand clients over."))
+    posted = request.method == "POST"
+    source = request.POST.get("source", "") if posted else request.GET.get("from", "")
+    books = _books(user)
+    chosen = next((book for book in books if book.key == source), None)
+    unassigned = books[-1].size if books and books[-1].key == "none" else 0
+    context: dict[str, Any] = {"books": books, "chosen": chosen, "unassigned": unassigned}
+    if chosen is None:
+        if posted:
+            messages.error(request, _("Choose whose clients to hand over."))
+        return render(request, "clients/handover.html", context)
+    clients = (
+        book_for(
+            user=user,
+            owner_id=int(source) if source.isdigit() else None,
+            unassigned=source == "none",
+        )
+        .prefetch_related(None)
+        .order_by("last_name", "first_name", "pk")
+    )
+    owners = consultants_for(user=user)
+    if source.isdigit():
+        owners = owners.exclude(pk=int(source))  # nobody is handed their own clients
+    form = HandoverForm(
+        request.POST or None,
+        clients=clients,
+        owners=owners,
+        total=chosen.size,
+        initial={"source": source, "extent": HandoverForm.ALL},
+    )
+    if posted and form.is_valid():
+        owner = form.cleaned_data["owner"]
+        moved = call_service(
+            form,
+            lambda: services.client_reassign(
+                actor=user, clients=form.cleaned_data["handed"], owner=owner
+            ),
+        )
+        if moved is not None:
+            if owner is None:
+                text = _("Clients left without a consultant: %(n)s.") % {"n": moved}
+            else:
+                text = _("Clients handed to %(name)s: %(n)s.") % {"name": owner, "n": moved}
+            messages.success(request, text)
+            target = str(owner.pk) if owner else "none"
+            return redirect(reverse("clients:book") + f"?owner={target}")
+    context["form"] = form
+    return render(request, "clients/handover.html", context)

@@ -162,3 +162,20 @@ class OccasionTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occasion} ({self.language})"
+
+
+class NightlyRun(models.Model):
+    """A nightly job enqueued for a date: one row per (job, date), whichever worker wins."""
+
+    job = models.CharField(max_length=64)
+    on = models.DateField()
+    task_id = models.CharField(max_length=64, blank=True)
+    enqueued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "on"], name="nightly_run_unique")]
+        verbose_name = _("nightly run")
+        verbose_name_plural = _("nightly runs")
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.on}"

@@ -11,12 +11,12 @@ from rapport.testing import PASSWORD, World
 pytestmark = pytest.mark.django_db
 
 
-def test_a_consultant_logs_in_and_lands_on_the_client_book(world: World) -> None:
+def test_a_consultant_logs_in_and_lands_on_today(world: World) -> None:
     browser = Browser()
     response = browser.post(
         reverse("login"), {"username": "olga", "password": PASSWORD}, follow=True
     )
-    assert response.redirect_chain == [("/", 302), (reverse("clients:book"), 302)]
+    assert response.redirect_chain == [("/", 302), (reverse("outreach:today"), 302)]
     assert response.context["user"] == world.owner
 
 

@@ -27,6 +27,8 @@ def test_consultant_finds_a_client_adds_a_child_and_records_a_purchase(
     page.get_by_label("Имя пользователя").fill(live_world.owner.username)
     page.get_by_label("Пароль").fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(re.compile(r"/today/$"))
+    page.get_by_role("navigation").get_by_role("link", name="Клиенты").click()
     page.wait_for_url(re.compile(r"/clients/$"))
 
     # The number was stored as +7 916 123-45-67; she types it the way it is written on a receipt.

@@ -121,12 +121,12 @@ def test_card_query_count_is_fixed(world: World, django_assert_num_queries) -> N
     url = reverse("clients:card", args=[world.client.pk])
     add_history(0)
     # session, user, scope, home store, client, 8 prefetches (dates' relatives, purchase lines),
-    # timeline, next touchpoints
-    with django_assert_num_queries(16):
+    # timeline, the plan's contacts and touchpoints
+    with django_assert_num_queries(17):
         browser.get(url)
     for index in range(1, 4):
         add_history(index)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         response = browser.get(url)
     assert response.status_code == 200
 

@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rapport.core.planner import (
+    DISABLEABLE,
+    GreetedDate,
     PlanClient,
     PlanEvent,
     PlanKeyDate,
@@ -210,6 +212,80 @@ def test_deterministic_and_in_horizon(case: tuple[PlanClient, date]) -> None:
         assert today <= t.date <= end
         assert t.window_start <= t.date <= t.window_end
         assert t.category in ("selling", "personal", "useful")
+
+
+SELLING_OCCASIONS = frozenset({
+    "relative_birthday_gift", "anniversary_gift", "holiday_gift_ideas", "event_invitation",
+    "win_back", "new_arrivals", "complement",
+})  # fmt: skip
+
+
+@fast
+@given(clients(), st.sets(st.sampled_from(sorted(DISABLEABLE))))
+def test_switched_off_occasions_never_appear_and_the_rules_still_hold(
+    case: tuple[PlanClient, date], off: set[str]
+) -> None:
+    client, today = case
+    standard = Standard(disabled_occasions=frozenset(off))
+    plan = build_plan(client, standard, today)
+    produced = {t.occasion for t in plan if not t.is_manual}
+    produced |= {m for t in plan for m in t.merged_occasions if m != "custom"}
+    produced |= {"key_date" for t in plan if t.occasion == "personal_checkin" and t.priority == 40}
+    assert not produced & off
+    edges = [today, *(t.date for t in plan), today + timedelta(days=standard.horizon_days)]
+    for a, b in itertools.pairwise(plan):
+        if (b.date - a.date).days < standard.min_gap:
+            assert exempt(a) or exempt(b), (a, b)
+        if not (a.is_manual and b.is_manual):
+            assert not (a.category == "selling" == b.category), (a, b)
+    if client.status in ("regular", "vip"):
+        assert all((b - a).days <= standard.max_gap for a, b in itertools.pairwise(edges))
+
+
+@fast
+@given(clients(statuses=("regular", "vip", "dormant")))
+def test_with_every_selling_occasion_off_the_gaps_are_filled_with_personal_and_useful(
+    case: tuple[PlanClient, date],
+) -> None:
+    client, today = case
+    standard = Standard(disabled_occasions=SELLING_OCCASIONS)
+    plan = build_plan(client, standard, today)
+    assert {t.category for t in plan if not t.is_manual} <= {"personal", "useful"}
+    fillers = {t.occasion for t in plan if not t.is_fixed and not t.may_break_min_gap}
+    assert fillers <= {"personal_checkin", "care_tips"}
+    if client.status != "dormant":
+        edges = [today, *(t.date for t in plan), today + timedelta(days=standard.horizon_days)]
+        assert all((b - a).days <= standard.max_gap for a, b in itertools.pairwise(edges))
+
+
+def test_the_personal_checkin_and_unknown_occasions_cannot_be_switched_off() -> None:
+    with pytest.raises(ValueError, match="personal_checkin is the filler of last resort"):
+        Standard(disabled_occasions=frozenset({"personal_checkin"}))
+    with pytest.raises(ValueError, match="unknown occasions: birthday"):
+        Standard(disabled_occasions=frozenset({"birthday"}))
+
+
+def test_switching_off_custom_key_dates_and_birthdays() -> None:
+    client = PlanClient(11, "regular", frozenset({"sms"}), birthday=date(1990, 3, 1),
+                        key_dates=(PlanKeyDate(5, "custom", date(2015, 2, 10)),))  # fmt: skip
+    today = date(2026, 1, 15)
+    on = [(t.date, t.occasion) for t in build_plan(client, STANDARD, today)]
+    assert (date(2026, 2, 10), "personal_checkin") in on
+    assert (date(2026, 3, 1), "client_birthday") in on
+    standard = Standard(disabled_occasions=frozenset({"key_date", "client_birthday"}))
+    off = build_plan(client, standard, today)
+    assert all(t.priority != 40 and t.occasion != "client_birthday" for t in off)
+
+
+def test_a_stores_own_greeted_date() -> None:
+    founders_day = GreetedDate("store_birthday", month=9, day=15, greet="all", gift_ideas="none")
+    standard = Standard(greeted_dates=(founders_day,))
+    client = PlanClient(12, "regular", frozenset({"sms"}))
+    plan = build_plan(client, standard, date(2026, 8, 1))
+    greetings = [(t.date, t.reason_params) for t in plan if t.occasion == "holiday_greeting"]
+    assert greetings == [
+        (date(2026, 9, 14), {"holiday": "store_birthday", "holiday_date": "2026-09-15"})
+    ]
 
 
 # --- examples ---------------------------------------------------------------------------------

@@ -1,1 +1,179 @@
-"""(being written)"""
+"""Today: the consultant's contacts for the day, with drafts, one-tap links and outcomes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from rapport.accounts.selectors import consultants_for, home_store_for, scope_for
+from rapport.base.http import AuthedRequest
+from rapport.outreach import services
+from rapport.outreach.choices import Outcome
+from rapport.outreach.selectors import (
+    AgendaItem,
+    Drafter,
+    addresses_for,
+    agenda_for,
+    consultant_get_for,
+    message_for,
+    touchpoint_get_for,
+)
+
+
+class DayForm(forms.Form):
+    day = forms.DateField(required=False)
+    consultant = forms.IntegerField(required=False)
+
+
+class DraftForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Message"), widget=forms.Textarea, max_length=services.DRAFT_MAX
+    )
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Outcome.choices)
+    text = forms.CharField(required=False, max_length=services.DRAFT_MAX)
+
+
+class SnoozeForm(forms.Form):
+    days = forms.TypedChoiceField(choices=[(d, d) for d in services.SNOOZE_DAYS], coerce=int)
+
+
+@login_required
+def today(request: AuthedRequest) -> HttpResponse:
+    """The day's contacts for the user (or, for a manager, one of their consultants)."""
+    form = DayForm(request.GET)
+    form.is_valid()
+    data = form.cleaned_data if form.is_valid() else {}
+    day: date = data.get("day") or timezone.localdate()
+    consultant = consultant_get_for(user=request.user, pk=data.get("consultant"))
+    page = agenda_for(user=request.user, day=day, consultant=consultant)
+    team = consultants_for(user=request.user) if scope_for(request.user).is_manager else None
+    return render(
+        request,
+        "outreach/today.html",
+        {
+            "page": page,
+            "team": team,
+            "outcomes": Outcome,
+            "snooze_days": services.SNOOZE_DAYS,
+            "is_today": day == timezone.localdate(),
+        },
+    )
+
+
+def _item_response(request: AuthedRequest, pk: int, note: str = "") -> HttpResponse:
+    """After a change: the touchpoint's row again for htmx, or back to Today."""
+    if not request.htmx:
+        if note:
+            messages.success(request, note)
+        return redirect(request.POST.get("next") or "outreach:today")
+    point = touchpoint_get_for(user=request.user, pk=pk)
+    store = home_store_for(user=point.assignee or request.user) or point.client.store
+    message = message_for(point, Drafter(store), request.user, addresses_for([point.client_id]))
+    return render(
+        request,
+        "outreach/partials/agenda_item.html",
+        {
+            "item": AgendaItem(
+                touchpoint=point,
+                text=message.text,
+                link=message.link,
+                link_template=message.link_template,
+            ),
+            "note": note,
+            "outcomes": Outcome,
+            "snooze_days": services.SNOOZE_DAYS,
+        },
+    )
+
+
+def _refused(request: AuthedRequest, exc: ValidationError) -> HttpResponse:
+    text = " ".join(exc.messages)
+    if request.htmx:
+        response = HttpResponse(text, status=422, content_type="text/plain; charset=utf-8")
+        return response
+    messages.error(request, text)
+    return redirect(request.POST.get("next") or "outreach:today")
+
+
+@login_required
+@require_POST
+def draft_save(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Keep the consultant's edit of the message."""
+    point = touchpoint_get_for(user=request.user, pk=pk)
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, ValidationError(list(form.errors["text"])))
+    try:
+        services.draft_save(actor=request.user, touchpoint=point, text=form.cleaned_data["text"])
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return _item_response(request, pk, _("Message saved."))
+
+
+@login_required
+@require_POST
+def outcome_log(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One tap after the message: sent, replied, no answer, visit booked, declined, opted out."""
+    point = touchpoint_get_for(user=request.user, pk=pk)
+    form = OutcomeForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, ValidationError(_("Choose what happened.")))
+    try:
+        contact = services.contact_log(
+            actor=request.user,
+            touchpoint=point,
+            outcome=form.cleaned_data["outcome"],
+            text=form.cleaned_data["text"],
+        )
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return _item_response(
+        request,
+        pk,
+        _("%(client)s: %(outcome)s.")
+        % {"client": point.client.full_name, "outcome": contact.get_outcome_display().lower()},
+    )
+
+
+@login_required
+@require_POST
+def snooze(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Remind me later: tomorrow, in three days, in a week."""
+    point = touchpoint_get_for(user=request.user, pk=pk)
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, ValidationError(_("Choose 1, 3 or 7 days.")))
+    try:
+        services.touchpoint_snooze(
+            actor=request.user, touchpoint=point, days=form.cleaned_data["days"]
+        )
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return _item_response(request, pk, _("Moved to %(date)s.") % {"date": point.due_on})
+
+
+@login_required
+@require_POST
+def email_send(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Let the system send the message by e-mail (in the background, once)."""
+    point = touchpoint_get_for(user=request.user, pk=pk)
+    form = DraftForm(request.POST)
+    text = form.cleaned_data["text"] if form.is_valid() else ""
+    try:
+        services.email_send(actor=request.user, touchpoint=point, text=text)
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return _item_response(request, pk, _("The e-mail is on its way."))

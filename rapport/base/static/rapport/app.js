@@ -34,3 +34,33 @@
     if (inputs.length) inputs[0].focus();
   });
 })();
+
+(function () {
+  "use strict";
+
+  // Today: the one-tap link carries the message as it is being edited.
+  document.addEventListener("input", function (event) {
+    var area = event.target;
+    if (!area.matches || !area.matches("textarea[data-draft]")) return;
+    var link = document.querySelector('a[data-link-for="' + area.dataset.draft + '"]');
+    var template = link && link.getAttribute("data-link-template");
+    if (template) {
+      link.setAttribute("href", template.replace("RAPPORTDRAFTTEXT", encodeURIComponent(area.value)));
+    }
+  });
+
+  // A refused change (a date outside its window, a channel without consent) says why, in place.
+  document.addEventListener("htmx:responseError", function (event) {
+    var target = event.detail.target;
+    var text = event.detail.xhr && event.detail.xhr.responseText;
+    if (!target || !text) return;
+    var note = target.querySelector(".note.error");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "note error";
+      note.setAttribute("role", "alert");
+      target.insertBefore(note, target.children[1] || null);
+    }
+    note.textContent = text;
+  });
+})();

@@ -1,0 +1,85 @@
+"""Background jobs for contact plans (Django's tasks API; run by ``rapport worker``).
+
+- ``replan_all``: the nightly rolling-horizon re-plan of every client, in chunks.
+- ``replan_clients`` / ``replan_store``: re-plan some clients, or a store's, off the request.
+- ``touchpoint_email_send``: a touchpoint's system e-mail (:mod:`rapport.outreach.mailing`).
+
+Every job is idempotent: a plan is saved as a diff, so running a job twice (a retry, or two
+workers) leaves the same rows. :func:`nightly_enqueue` is what the worker calls to start
+``replan_all`` once a night; the date is claimed in the database, so two workers never both do.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from datetime import time as day_time
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.tasks import task
+from django.utils import timezone
+
+from rapport.clients.models import Client
+from rapport.outreach.models import NightlyRun
+from rapport.outreach.services import plans_rebuild
+
+NIGHTLY_AFTER = day_time(3, 0)  # server time (settings.TIME_ZONE)
+NIGHTLY_JOB = "replan_all"
+
+
+def _day(day: str | None) -> date:
+    return date.fromisoformat(day) if day else timezone.localdate()
+
+
+@task()
+def replan_all(day: str | None = None) -> dict[str, Any]:
+    """Re-plan every client for ``day`` (ISO date, default today), chunk by chunk."""
+    ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    return plans_rebuild(client_ids=ids, today=_day(day)).as_dict()
+
+
+@task()
+def replan_clients(client_ids: list[int], day: str | None = None) -> dict[str, Any]:
+    """Re-plan the given clients (missing ones are skipped)."""
+    return plans_rebuild(client_ids=client_ids, today=_day(day)).as_dict()
+
+
+@task()
+def replan_store(store_id: int, day: str | None = None) -> dict[str, Any]:
+    """Re-plan every client of a store (after its standard changed)."""
+    ids = list(Client.objects.filter(store_id=store_id).values_list("pk", flat=True))
+    return plans_rebuild(client_ids=ids, today=_day(day)).as_dict()
+
+
+@task()
+def touchpoint_email_send(
+    *, touchpoint_id: int, to: str, subject: str, text: str, actor_id: int | None
+) -> bool:
+    """Send a touchpoint's e-mail once (claimed in the database); True if this run sent it."""
+    from rapport.outreach.mailing import touchpoint_email_deliver
+
+    return touchpoint_email_deliver(
+        touchpoint_id=touchpoint_id, to=to, subject=subject, text=text, actor_id=actor_id
+    )
+
+
+def nightly_enqueue(now: datetime | None = None) -> bool:
+    """Enqueue tonight's ``replan_all`` if it is past 03:00 and no worker did for this date yet.
+
+    The (job, date) row and the queued task are written in one transaction; a second worker
+    trying the same date hits the unique constraint and backs off. True if this call enqueued.
+    """
+    local = timezone.localtime(now)
+    if local.time() < NIGHTLY_AFTER:
+        return False
+    if NightlyRun.objects.filter(job=NIGHTLY_JOB, on=local.date()).exists():
+        return False
+    try:
+        with transaction.atomic():
+            run = NightlyRun.objects.create(job=NIGHTLY_JOB, on=local.date())
+            result = replan_all.enqueue(day=local.date().isoformat())
+            run.task_id = str(result.id)
+            run.save(update_fields=["task_id"])
+    except IntegrityError:
+        return False
+    return True

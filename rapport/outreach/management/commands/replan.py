@@ -1,0 +1,57 @@
+"""``rapport replan [--all | --store ID | --client ID] [--json]``: rebuild contact plans now.
+
+A progress bar goes to stderr when stdout is a terminal; ``--json`` prints one summary line:
+clients, touchpoints inserted/deleted/kept, seconds and clients per second.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from tqdm import tqdm
+
+from rapport.clients.models import Client
+from rapport.outreach.services import plans_rebuild
+
+
+class Command(BaseCommand):
+    help = "Re-plan every client, a store's clients or one client (saved as a diff)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--all", action="store_true", help="every client")
+        which.add_argument("--store", type=int, help="the clients of this store (id)")
+        which.add_argument("--client", type=int, help="one client (id)")
+        parser.add_argument("--date", type=date.fromisoformat, help="plan as of (default today)")
+        parser.add_argument("--json", action="store_true", help="one JSON summary line")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        clients = Client.objects.order_by("pk")
+        if options["store"] is not None:
+            clients = clients.filter(store_id=options["store"])
+        elif options["client"] is not None:
+            clients = clients.filter(pk=options["client"])
+        ids = list(clients.values_list("pk", flat=True))
+        if options["client"] is not None and not ids:
+            raise CommandError(f"no client {options['client']}")
+        bar = tqdm(
+            total=len(ids), unit=" clients", file=sys.stderr, disable=not self.stdout.isatty()
+        )
+        with bar:
+            stats = plans_rebuild(
+                client_ids=ids, today=options["date"] or timezone.localdate(), progress=bar.update
+            )
+        summary = stats.as_dict()
+        if options["json"]:
+            self.stdout.write(json.dumps(summary))
+            return
+        self.stdout.write(
+            f"Re-planned {summary['clients']:,} clients in {summary['seconds']} s "
+            f"({summary['clients_per_s']:,} clients/s): {summary['inserted']:,} touchpoints "
+            f"inserted, {summary['deleted']:,} deleted, {summary['kept']:,} kept."
+        )

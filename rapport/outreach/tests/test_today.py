@@ -1,0 +1,303 @@
+"""Today, outcomes, snoozes and hand changes to the plan, for each persona."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.test import Client as Browser
+from django.urls import reverse
+from django.utils import timezone
+
+from rapport.clients.choices import (
+    Channel,
+    ClientStatus,
+    ConsentSource,
+    ConsentStatus,
+    TimelineKind,
+)
+from rapport.clients.models import Client, Consent, TimelineEvent
+from rapport.clients.services import client_update, consent_set
+from rapport.outreach import services
+from rapport.outreach.choices import Occasion, Outcome, TouchpointStatus
+from rapport.outreach.mailing import touchpoint_email_deliver
+from rapport.outreach.models import Contact, Touchpoint
+from rapport.outreach.selectors import agenda_for
+from rapport.testing import World
+
+pytestmark = pytest.mark.django_db
+
+
+def grant(world: World, channel: str = Channel.WHATSAPP) -> None:
+    consent_set(
+        actor=world.owner,
+        client=world.client,
+        channel=channel,
+        status=ConsentStatus.GRANTED,
+        source=ConsentSource.IN_STORE_FORM,
+    )
+
+
+def birthday_today(world: World) -> Touchpoint:
+    """The client turns 30 today: a fixed-date touchpoint on Today."""
+    today = timezone.localdate()
+    grant(world)
+    client_update(
+        actor=world.owner, client=world.client, birthday=today.replace(year=today.year - 30)
+    )
+    return Touchpoint.objects.get(
+        client=world.client, occasion=Occasion.CLIENT_BIRTHDAY, due_on=today
+    )
+
+
+def future(world: World) -> list[Touchpoint]:
+    return list(
+        Touchpoint.objects.filter(
+            client=world.client,
+            status=TouchpointStatus.PLANNED,
+            due_on__gt=timezone.localdate(),
+        )
+    )
+
+
+def test_today_lists_the_birthday_with_its_draft_and_a_whatsapp_link(world: World) -> None:
+    point = birthday_today(world)
+    page = agenda_for(user=world.owner, day=timezone.localdate())
+    assert [item.touchpoint.pk for item in page.items] == [point.pk]
+    item = page.items[0]
+    assert "Анна" in item.text
+    assert item.link == "https://wa.me/79161234567?text=" + quote(item.text, safe="")
+    assert page.counts["today"] == 1
+    assert page.counts["overdue"] == 0
+
+
+def test_the_page_renders_for_the_consultant_and_is_the_home_page(world: World) -> None:
+    point = birthday_today(world)
+    browser = Browser()
+    browser.force_login(world.owner)
+    assert browser.get("/")["Location"] == reverse("outreach:today")
+    html = browser.get(reverse("outreach:today")).content.decode()
+    assert f'id="tp-{point.pk}"' in html
+    assert "https://wa.me/79161234567?text=" in html
+
+
+def test_a_colleague_does_not_see_it_and_cannot_open_the_owners_today(world: World) -> None:
+    birthday_today(world)
+    assert agenda_for(user=world.colleague, day=timezone.localdate()).items == []
+    browser = Browser()
+    browser.force_login(world.colleague)
+    url = reverse("outreach:today") + f"?consultant={world.owner.pk}"
+    assert browser.get(url).status_code == 404
+
+
+def test_a_manager_opens_a_consultants_today_and_a_stranger_cannot(world: World) -> None:
+    point = birthday_today(world)
+    url = reverse("outreach:today") + f"?consultant={world.owner.pk}"
+    browser = Browser()
+    browser.force_login(world.manager)
+    page = browser.get(url)
+    assert [item.touchpoint.pk for item in page.context["page"].items] == [point.pk]
+    browser.force_login(world.stranger)
+    assert browser.get(url).status_code == 404
+
+
+def test_touchpoint_actions_check_who_is_asking(world: World) -> None:
+    point = birthday_today(world)
+    url = reverse("outreach:outcome_log", args=[point.pk])
+    browser = Browser()
+    browser.force_login(world.stranger)
+    assert browser.post(url, {"outcome": "sent"}).status_code == 404
+    browser.force_login(world.colleague)
+    assert browser.post(url, {"outcome": "sent"}).status_code == 403
+    with pytest.raises(PermissionDenied):
+        services.draft_save(actor=world.colleague, touchpoint=point, text="Привет")
+    assert Touchpoint.objects.get(pk=point.pk).status == TouchpointStatus.PLANNED
+
+
+def test_sent_then_replied_is_one_contact_and_the_plan_restarts_from_it(world: World) -> None:
+    Client.objects.filter(pk=world.client.pk).update(status=ClientStatus.REGULAR)
+    world.client.refresh_from_db()
+    point = birthday_today(world)
+    services.draft_save(actor=world.owner, touchpoint=point, text="Анна, с днём рождения!")
+    sent = services.contact_log(actor=world.owner, touchpoint=point, outcome=Outcome.SENT)
+    point.refresh_from_db()
+    assert point.status == TouchpointStatus.WAITING
+    assert (sent.channel, sent.text, sent.occasion) == (
+        "whatsapp",
+        "Анна, с днём рождения!",
+        "client_birthday",
+    )
+    waiting = agenda_for(user=world.owner, day=timezone.localdate()).waiting
+    assert [item.touchpoint.pk for item in waiting] == [point.pk]
+
+    replied = services.contact_log(actor=world.owner, touchpoint=point, outcome=Outcome.REPLIED)
+    point.refresh_from_db()
+    assert replied.pk == sent.pk
+    assert (replied.outcome, point.status) == (Outcome.REPLIED, TouchpointStatus.DONE)
+    assert Contact.objects.filter(client=world.client).count() == 1
+    assert (
+        TimelineEvent.objects.filter(client=world.client, kind=TimelineKind.CONTACTED).count() == 2
+    )
+    today = timezone.localdate()
+    flexible = [p for p in future(world) if not p.is_fixed and not p.may_break_min_gap]
+    assert flexible
+    assert min(p.due_on for p in flexible) >= today + timedelta(days=21)
+
+
+def test_a_closed_touchpoint_refuses_another_outcome(world: World) -> None:
+    point = birthday_today(world)
+    services.contact_log(actor=world.owner, touchpoint=point, outcome=Outcome.REPLIED)
+    point.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        services.contact_log(actor=world.owner, touchpoint=point, outcome=Outcome.SENT)
+    assert refused.value.messages == ["This contact is already closed."]
+
+
+def test_opted_out_withdraws_the_consent_and_empties_the_plan(world: World) -> None:
+    point = birthday_today(world)
+    services.contact_log(actor=world.owner, touchpoint=point, outcome=Outcome.OPTED_OUT)
+    consent = Consent.objects.get(client=world.client, channel=Channel.WHATSAPP)
+    assert (consent.status, consent.source) == (ConsentStatus.WITHDRAWN, ConsentSource.MESSAGE)
+    assert future(world) == []
+
+
+def test_snooze_inside_the_window_and_refused_past_a_fixed_date(world: World) -> None:
+    point = birthday_today(world)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(ValidationError) as refused:
+        services.touchpoint_snooze(actor=world.owner, touchpoint=point, days=3)
+    assert "has to happen by" in refused.value.messages[0]
+    services.touchpoint_snooze(actor=world.owner, touchpoint=point, days=1)
+    point.refresh_from_db()
+    assert (point.due_on, point.moved_from, point.is_manual) == (
+        tomorrow,
+        timezone.localdate(),
+        True,
+    )
+    birthdays = Touchpoint.objects.filter(
+        client=world.client,
+        occasion=Occasion.CLIENT_BIRTHDAY,
+        status=TouchpointStatus.PLANNED,
+        due_on__lte=tomorrow,
+    )
+    assert list(birthdays) == [point]  # re-planning did not put the birthday back on today
+
+
+def test_a_move_outside_the_window_or_onto_a_channel_without_consent_is_refused(
+    world: World,
+) -> None:
+    point = birthday_today(world)
+    with pytest.raises(ValidationError) as outside:
+        services.touchpoint_move(
+            actor=world.owner, touchpoint=point, due_on=point.window_end + timedelta(days=5)
+        )
+    assert outside.value.message_dict["due_on"][0].startswith("This contact makes sense between")
+    with pytest.raises(ValidationError) as channel:
+        services.touchpoint_move(
+            actor=world.owner, touchpoint=point, due_on=point.due_on, channel=Channel.SMS
+        )
+    assert channel.value.message_dict["channel"] == [
+        "SMS: the client has not agreed to be contacted this way, "
+        "or the card has no address for it."
+    ]
+    point.refresh_from_db()
+    assert (point.due_on, point.channel) == (timezone.localdate(), "whatsapp")
+
+
+def test_the_card_refuses_a_bad_move_with_the_reason(world: World) -> None:
+    point = birthday_today(world)
+    browser = Browser()
+    browser.force_login(world.owner)
+    response = browser.post(
+        reverse("outreach:touchpoint_move", args=[point.pk]),
+        {"due_on": (point.window_end + timedelta(days=9)).isoformat(), "channel": "whatsapp"},
+        follow=True,
+    )
+    assert "This contact makes sense between" in response.content.decode()
+
+
+def test_a_cancelled_touchpoint_does_not_come_back(world: World) -> None:
+    point = birthday_today(world)
+    services.touchpoint_cancel(actor=world.owner, touchpoint=point)
+    services.plan_rebuild(client=world.client)
+    alive = Touchpoint.objects.filter(
+        client=world.client, occasion=Occasion.CLIENT_BIRTHDAY, due_on=timezone.localdate()
+    ).exclude(status=TouchpointStatus.CANCELLED)
+    assert not alive.exists()
+
+
+def test_a_hand_planned_touchpoint_survives_re_planning(world: World) -> None:
+    grant(world)
+    when = timezone.localdate() + timedelta(days=10)
+    point = services.touchpoint_add(
+        actor=world.owner,
+        client=world.client,
+        due_on=when,
+        channel=Channel.WHATSAPP,
+        text="Зайдите на примерку",
+    )
+    services.plan_rebuild(client=world.client)
+    point.refresh_from_db()
+    assert (point.status, point.due_on, point.is_manual, point.draft) == (
+        TouchpointStatus.PLANNED,
+        when,
+        True,
+        "Зайдите на примерку",
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.touchpoint_add(
+            actor=world.owner, client=world.client, due_on=when, channel=Channel.EMAIL
+        )
+    assert list(refused.value.message_dict) == ["channel"]
+
+
+def test_a_system_e_mail_is_sent_once_however_often_the_job_runs(world: World) -> None:
+    point = birthday_today(world)
+    grant(world, Channel.EMAIL)
+    args: dict[str, Any] = {
+        "touchpoint_id": point.pk,
+        "to": "anna@example.ru",
+        "subject": "Бутик на Тверской",
+        "text": "С днём рождения!",
+        "actor_id": world.owner.pk,
+    }
+    assert touchpoint_email_deliver(**args) is True
+    assert touchpoint_email_deliver(**args) is False
+    assert [(m.to, m.body) for m in mail.outbox] == [(["anna@example.ru"], "С днём рождения!")]
+    point.refresh_from_db()
+    assert point.email_sent_at is not None
+    assert point.status == TouchpointStatus.WAITING
+
+
+def test_overflow_beyond_capacity_moves_inside_the_window(world: World) -> None:
+    grant(world)
+    today = timezone.localdate()
+    from rapport.outreach.models import Standard
+
+    Standard.objects.update_or_create(store=world.store, defaults={"daily_capacity": 1})
+    made = [
+        services.touchpoint_add(
+            actor=world.owner, client=world.client, due_on=today, channel=Channel.WHATSAPP
+        )
+        for _ in range(3)
+    ]
+    page = agenda_for(user=world.owner, day=today)
+    assert len(page.items) == 1
+    assert sorted(i.touchpoint.pk for i in (*page.items, *page.moved, *page.later)) == sorted(
+        p.pk for p in made
+    )
+    assert all(item.moved_to == today + timedelta(days=1) for item in page.moved)
+
+
+def test_today_outside_the_users_reach_raises_404(world: World) -> None:
+    from rapport.outreach.selectors import consultant_get_for
+
+    with pytest.raises(Http404):
+        consultant_get_for(user=world.stranger, pk=world.owner.pk)
+    assert consultant_get_for(user=world.manager, pk=world.owner.pk) == world.owner
+    assert consultant_get_for(user=world.owner, pk=None) == world.owner
