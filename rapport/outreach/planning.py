@@ -289,13 +289,17 @@ def _load(
 
 @dataclass(slots=True)
 class PlanStats:
-    """What a re-plan did: clients planned, touchpoints inserted, deleted and left as they were."""
+    """What a re-plan did: clients planned, touchpoints inserted, deleted and left as they were
+    (and where the time went: loading, planning, saving)."""
 
     clients: int = 0
     inserted: int = 0
     deleted: int = 0
     kept: int = 0
     seconds: float = 0.0
+    load_seconds: float = 0.0
+    plan_seconds: float = 0.0
+    save_seconds: float = 0.0
 
     def add(self, other: PlanStats) -> None:
         """Count another chunk's figures in (seconds too)."""
@@ -304,6 +308,9 @@ class PlanStats:
         self.deleted += other.deleted
         self.kept += other.kept
         self.seconds += other.seconds
+        self.load_seconds += other.load_seconds
+        self.plan_seconds += other.plan_seconds
+        self.save_seconds += other.save_seconds
 
     def as_dict(self) -> dict[str, Any]:
         """The summary ``rapport replan --json`` prints."""
@@ -475,12 +482,17 @@ def replan_chunk(
     missing = {o.store_id for o in owners.values()} - set(standards)
     if missing:
         standards.update(standards_for(missing))
+    loaded = clock.perf_counter()
     plans = {
         pk: planner.build_plan(client, standards[owners[pk].store_id], today)
         for pk, client in inputs.items()
     }
+    planned = clock.perf_counter()
     stats = plans_save(plans, owners, today)
-    stats.seconds = clock.perf_counter() - started
+    done = clock.perf_counter()
+    stats.seconds = done - started
+    stats.load_seconds, stats.plan_seconds = loaded - started, planned - loaded
+    stats.save_seconds = done - planned
     return stats
 
 

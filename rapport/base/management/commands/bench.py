@@ -115,19 +115,24 @@ def _schema_tag() -> str:
     return digest.hexdigest()[:8]
 
 
-def _bench_url(engine: str, options: dict[str, Any]) -> str:
+def _bench_url(engine: str, options: dict[str, Any], bench: str = "search") -> str:
+    """The bench database for a benchmark, size and seed (created if missing; stale ones,
+    built for an older schema, dropped)."""
     tag = _schema_tag()
+    clients, seed = options["clients"], options["seed"]
     if engine == "sqlite":
         directory = settings.VAR_DIR / "bench"
         directory.mkdir(parents=True, exist_ok=True)
-        name = f"search-{options['clients']}-s{options['seed']}-{tag}.sqlite3"
-        for stale in directory.glob(f"search-{options['clients']}-s{options['seed']}-*.sqlite3*"):
+        name = f"{bench}-{clients}-s{seed}-{tag}.sqlite3"
+        for stale in directory.glob(f"{bench}-{clients}-s{seed}-*.sqlite3*"):
             if not stale.name.startswith(name):
                 stale.unlink()
         return f"sqlite:///{directory / name}"
     import psycopg
 
-    database = f"{PG_BENCH_DB}_{tag}"
+    # ``search`` keeps one database whatever the size; the others keep one per size and seed.
+    prefix = PG_BENCH_DB if bench == "search" else f"rapport_{bench}_{clients}_s{seed}_"
+    database = f"{PG_BENCH_DB}_{tag}" if bench == "search" else f"{prefix}{tag}"
 
     parts = urlsplit(options["pg_url"])
     try:
@@ -135,11 +140,11 @@ def _bench_url(engine: str, options: dict[str, Any]) -> str:
             names = [
                 row[0]
                 for row in conn.execute(
-                    "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{PG_BENCH_DB}%"]
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{prefix}%"]
                 )
             ]
             for stale in names:
-                if stale != database:  # built for an older schema
+                if stale != database and stale.startswith(prefix):  # an older schema
                     conn.execute(f'DROP DATABASE "{stale}"')
             if database not in names:
                 conn.execute(f'CREATE DATABASE "{database}"')

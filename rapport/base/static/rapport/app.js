@@ -38,6 +38,14 @@
 (function () {
   "use strict";
 
+  // Percent-encoding as the server writes it (RFC 3986: !'()* too; e-mail lines end in CRLF).
+  function encode(text, channel) {
+    var encoded = encodeURIComponent(text.replace(/\r\n/g, "\n")).replace(/[!'()*]/g, function (c) {
+      return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+    });
+    return channel === "email" ? encoded.replace(/%0A/g, "%0D%0A") : encoded;
+  }
+
   // Today: the one-tap link carries the message as it is being edited.
   document.addEventListener("input", function (event) {
     var area = event.target;
@@ -45,7 +53,7 @@
     var link = document.querySelector('a[data-link-for="' + area.dataset.draft + '"]');
     var template = link && link.getAttribute("data-link-template");
     if (template) {
-      link.setAttribute("href", template.replace("RAPPORTDRAFTTEXT", encodeURIComponent(area.value)));
+      link.setAttribute("href", template.replace("RAPPORTDRAFTTEXT", encode(area.value, link.dataset.channel)));
     }
   });
 
