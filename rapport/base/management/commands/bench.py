@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -49,7 +49,7 @@ class Command(BaseCommand):
     help = "Measure Rapport's performance budgets on generated data (one JSON line per figure)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        subparsers = parser.add_subparsers(dest="bench", required=True, metavar="{search}")
+        subparsers = parser.add_subparsers(dest="bench", required=True, metavar="{search,plan}")
         search = subparsers.add_parser(
             "search", help="Client search by phone, digits, name, e-mail."
         )
@@ -63,9 +63,22 @@ class Command(BaseCommand):
         search.add_argument("--seed", type=int, default=1)
         search.add_argument("--json", action="store_true", help="JSON lines only.")
         search.add_argument("--worker", default="", help="(internal) measure in this process.")
+        plan = subparsers.add_parser(
+            "plan", help="Contact plans: full re-plan, one client, the core, Today."
+        )
+        plan.add_argument("--clients", type=int, default=100_000, help="Clients to load.")
+        plan.add_argument(
+            "--database", choices=("sqlite", "postgres", "both"), default="sqlite",
+            help="Which database engine to measure (default sqlite).",
+        )  # fmt: skip
+        plan.add_argument("--pg-url", default=DEFAULT_PG_URL, help="A PostgreSQL server to use.")
+        plan.add_argument("--seed", type=int, default=1)
+        plan.add_argument("--samples", type=int, default=300, help="One-client re-plans timed.")
+        plan.add_argument("--json", action="store_true", help="JSON lines only.")
+        plan.add_argument("--worker", default="", help="(internal) measure in this process.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        commands: dict[str, Callable[..., None]] = {"search": self.search}
+        commands: dict[str, Callable[..., None]] = {"search": self.search, "plan": self.plan}
         commands[options["bench"]](**options)
 
     # --- search ---------------------------------------------------------------------------
@@ -105,6 +118,41 @@ class Command(BaseCommand):
                     self.stdout.write(line)
         if not options["json"]:
             self.stdout.write(_table(figures))
+
+    # --- plan -----------------------------------------------------------------------------
+
+    def plan(self, **options: Any) -> None:
+        if options["worker"]:
+            for figure in plan_worker(
+                db=options["worker"],
+                clients=options["clients"],
+                seed=options["seed"],
+                samples=options["samples"],
+            ):
+                self.stdout.write(json.dumps(figure, ensure_ascii=False))
+                self.stdout.flush()
+            return
+        engines = (
+            ("sqlite", "postgres") if options["database"] == "both" else (options["database"],)
+        )
+        for engine in engines:
+            url = _bench_url(engine, options, bench="plan")
+            argv = [
+                sys.executable, "-m", "rapport.cli", "bench", "plan", "--worker", engine,
+                "--clients", str(options["clients"]), "--seed", str(options["seed"]),
+                "--samples", str(options["samples"]),
+            ]  # fmt: skip
+            env = {**os.environ, "DATABASE_URL": url}
+            with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True) as child:
+                assert child.stdout is not None
+                for line in child.stdout:  # figures as they come: a 1M run takes a while
+                    if not line.startswith("{"):
+                        continue
+                    figure = json.loads(line)
+                    self.stdout.write(line.rstrip("\n") if options["json"] else _plan_line(figure))
+                    self.stdout.flush()
+            if child.returncode != 0:
+                raise CommandError(f"bench plan on {engine} failed (exit {child.returncode})")
 
 
 def _schema_tag() -> str:
@@ -380,3 +428,340 @@ def _fast_insert(
                 f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})",
                 [row + tail for row in rows],
             )
+
+
+# --- plan: contact plans at scale ---------------------------------------------------------------
+
+PLAN_BUDGET_SECONDS_1M = 60.0
+PLAN_BUDGET_P95_MS = 20.0
+TODAY_BUDGET_P95_MS = 100.0
+CLIENTS_PER_CONSULTANT = 2_000
+CONSULTANTS_PER_STORE = 20
+TODAY_THREADS = 20
+TODAY_CALLS_PER_THREAD = 15
+CORE_SAMPLE = 20_000
+HISTORY_CHUNK = 5_000
+
+
+def _plan_line(f: dict[str, Any]) -> str:
+    """A figure as one readable line (without ``--json``)."""
+    rest = " ".join(f"{k}={v}" for k, v in f.items() if k not in {"bench", "db", "clients", "kind"})
+    return f"{f['db']:<8} {f['clients']:>9,} {f['kind']:<18} {rest}"
+
+
+def plan_worker(*, db: str, clients: int, seed: int, samples: int) -> Iterator[dict[str, Any]]:
+    """Load (or reuse) N clients with their history, then time full re-plans (initial, the next
+    night, unchanged), one client's re-plan, the planner core alone and Today."""
+    from django.utils import timezone
+
+    call_command("migrate", interactive=False, verbosity=0)
+    marker = f"bench plan n={clients} seed={seed}"
+    reused = Store.objects.filter(city=marker).exists() and Client.objects.count() == clients
+    started = time.perf_counter()
+    if not reused:
+        call_command("flush", interactive=False, verbosity=0)
+        _load_history(clients=clients, seed=seed, marker=marker)
+    load_seconds = round(time.perf_counter() - started, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    base = {"bench": "plan", "db": db, "clients": clients}
+    yield {**base, "kind": "load", "seconds": load_seconds, "reused": reused}
+
+    ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    processes = 2 if connection.vendor == "postgresql" else 1
+    today = timezone.localdate()
+    tomorrow = today + timedelta(days=1)
+    _clear_touchpoints()
+    for kind, day in (("replan_initial", today), ("replan_nightly", tomorrow),
+                      ("replan_unchanged", tomorrow)):  # fmt: skip
+        wall, stats = _replan_all(ids, day, processes)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        yield {
+            **base, "kind": kind, "day": day.isoformat(), "processes": processes,
+            "seconds": round(wall, 1), "clients_per_s": round(len(ids) / wall),
+            "projected_1m_seconds": round(wall * 1_000_000 / len(ids), 1),
+            "budget_1m_seconds": PLAN_BUDGET_SECONDS_1M,
+            "inserted": stats.inserted, "deleted": stats.deleted, "kept": stats.kept,
+            "load_cpu_s": round(stats.load_seconds, 1), "plan_cpu_s": round(stats.plan_seconds, 1),
+            "save_cpu_s": round(stats.save_seconds, 1),
+        }  # fmt: skip
+
+    yield {**base, **_one_client_latency(ids, tomorrow, samples, seed)}
+    yield {**base, **_core_alone(ids, tomorrow, seed)}
+    for threads in (1, TODAY_THREADS):
+        figure = _today_latency(tomorrow, threads, seed)
+        if figure is not None:
+            yield {**base, **figure}
+
+
+def _clear_touchpoints() -> None:
+    from rapport.outreach.models import Touchpoint
+
+    table = connection.ops.quote_name(Touchpoint._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+        else:
+            cursor.execute(f"DELETE FROM {table}")
+
+
+def _replan_part(ids: list[int], day: str) -> Any:
+    """One process's share of a full re-plan (runs in a forked child)."""
+    from django.db import connections
+
+    from rapport.outreach.services import plans_rebuild
+
+    try:
+        return plans_rebuild(client_ids=ids, today=datetime.fromisoformat(day).date())
+    finally:
+        connections.close_all()
+
+
+def _replan_all(ids: list[int], day: Any, processes: int) -> tuple[float, Any]:
+    """Re-plan every client: in this process, or split in contiguous halves over forked
+    processes (PostgreSQL only; each child opens its own connection)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from rapport.outreach.planning import PlanStats
+
+    started = time.perf_counter()
+    if processes == 1:
+        stats = _replan_part(ids, day.isoformat())
+    else:
+        connections.close_all()  # never share a connection with a child
+        size = -(-len(ids) // processes)
+        parts = [(ids[i : i + size], day.isoformat()) for i in range(0, len(ids), size)]
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            results = pool.starmap(_replan_part, parts)
+        stats = PlanStats()
+        for part in results:
+            stats.add(part)
+    return time.perf_counter() - started, stats
+
+
+def _one_client_latency(ids: list[int], day: Any, samples: int, seed: int) -> dict[str, Any]:
+    """``plan_rebuild`` end to end (locks, loading, planning, the diff) on random clients."""
+    from rapport.outreach.services import plan_rebuild
+
+    rng = random.Random(seed * 7 + 3)
+    picked = rng.sample(ids, min(samples, len(ids)))
+    people = {c.pk: c for c in Client.objects.filter(pk__in=picked).only("pk", "store_id")}
+    for pk in picked[:10]:
+        plan_rebuild(client=people[pk], today=day)
+    timings = []
+    for pk in picked:
+        t0 = time.perf_counter()
+        plan_rebuild(client=people[pk], today=day)
+        timings.append((time.perf_counter() - t0) * 1000)
+    return {
+        "kind": "one_client", "p50_ms": round(statistics.median(timings), 2),
+        "p95_ms": round(_percentile(timings, 95), 2), "max_ms": round(max(timings), 2),
+        "samples": len(timings), "budget_p95_ms": PLAN_BUDGET_P95_MS,
+    }  # fmt: skip
+
+
+def _core_alone(ids: list[int], day: Any, seed: int) -> dict[str, Any]:
+    """The pure planner on loaded clients (µs per client), the loader, and v1 as the peer."""
+    import itertools
+
+    from rapport.core.planner import build_plan
+    from rapport.outreach.planning import CHUNK, plan_inputs_for, standards_for
+
+    rng = random.Random(seed * 11 + 5)
+    picked = sorted(rng.sample(ids, min(CORE_SAMPLE, len(ids))))
+    t0 = time.perf_counter()
+    inputs = {}
+    for chunk in itertools.batched(picked, CHUNK):
+        inputs.update(plan_inputs_for(chunk, day))
+    load_us = (time.perf_counter() - t0) / len(picked) * 1e6
+    store_of = dict(Client.objects.filter(pk__in=picked).values_list("pk", "store_id"))
+    standards = standards_for(set(store_of.values()))
+    cases = [(client, standards[store_of[pk]]) for pk, client in inputs.items()]
+    for client, standard in cases[:200]:
+        build_plan(client, standard, day)
+    t0 = time.perf_counter()
+    touchpoints = sum(len(build_plan(client, standard, day)) for client, standard in cases)
+    core_us = (time.perf_counter() - t0) / len(cases) * 1e6
+    figure: dict[str, Any] = {
+        "kind": "core", "sample": len(cases), "us_per_client": round(core_us, 1),
+        "touchpoints_per_client": round(touchpoints / len(cases), 1),
+        "loader_us_per_client": round(load_us, 1),
+    }  # fmt: skip
+    try:  # the planner before it was made faster, kept by the tests as the reference
+        from rapport.core.tests.test_planner_reference import reference_plan
+    except ImportError:
+        return figure
+    t0 = time.perf_counter()
+    for client, standard in cases:
+        reference_plan(client, standard, day)
+    v1_us = (time.perf_counter() - t0) / len(cases) * 1e6
+    return {**figure, "v1_us_per_client": round(v1_us, 1), "speedup": round(v1_us / core_us, 2)}
+
+
+def _today_latency(day: Any, threads: int, seed: int) -> dict[str, Any] | None:
+    """``agenda_for`` (the Today page's selector) for random consultants from ``threads``
+    threads at once, each with its own connection; None if the selector is not there yet."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    try:
+        from rapport.outreach.selectors import agenda_for
+    except ImportError:
+        return None
+    consultants = list(User.objects.filter(username__startswith="bench-c").order_by("pk"))
+    for user in consultants[:5]:
+        agenda_for(user=user, day=day)
+    calls = TODAY_CALLS_PER_THREAD if threads > 1 else 100
+
+    def work(k: int) -> list[tuple[float, int]]:
+        rng = random.Random(seed * 1000 + k)
+        found = []
+        try:
+            for _ in range(calls):
+                user = rng.choice(consultants)
+                t0 = time.perf_counter()
+                page = agenda_for(user=user, day=day)
+                found.append(((time.perf_counter() - t0) * 1000, len(page.items)))
+        finally:
+            connections.close_all()
+        return found
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = [item for part in pool.map(work, range(threads)) for item in part]
+    timings = [ms for ms, _ in results]
+    return {
+        "kind": f"today_{threads}_users", "p50_ms": round(statistics.median(timings), 2),
+        "p95_ms": round(_percentile(timings, 95), 2), "max_ms": round(max(timings), 2),
+        "samples": len(timings), "consultants": len(consultants),
+        "avg_items": round(sum(n for _, n in results) / len(results), 1),
+        "budget_p95_ms": TODAY_BUDGET_P95_MS,
+    }  # fmt: skip
+
+
+def _load_history(*, clients: int, seed: int, marker: str) -> None:
+    """Stores of 20 consultants, one consultant per 2,000 clients, and N generated clients with
+    their cards and three years of history, in bulk (COPY on PostgreSQL)."""
+    from django.utils import timezone
+
+    from rapport.base.management.commands.demo import DORMANT_OVERDUE_RATIO
+    from rapport.clients.models import Consent, KeyDate, Preference, Relative
+    from rapport.core.generator import generate_clients
+    from rapport.core.normalize import name_skeleton, phone_suffix_key
+    from rapport.core.status import REGULAR_THRESHOLD
+    from rapport.sales.models import Purchase, PurchaseLine, Visit
+
+    today = timezone.localdate()
+    n_consultants = max(2, clients // CLIENTS_PER_CONSULTANT)
+    n_stores = -(-n_consultants // CONSULTANTS_PER_STORE)
+    stores = [Store.objects.create(name=f"Bench {i + 1}", city="loading") for i in range(n_stores)]
+    consultants: list[tuple[int, int]] = []  # (user id, store id)
+    for i in range(n_consultants):
+        store = stores[i // CONSULTANTS_PER_STORE]
+        user = User(username=f"bench-c{i + 1}", first_name="Bench", last_name=str(i + 1))
+        user.set_unusable_password()
+        user.save()
+        user.memberships.create(store=store, role=Role.CONSULTANT)
+        consultants.append((user.pk, store.pk))
+    vendor = connection.vendor
+    now = datetime.now(UTC)
+
+    def when(moment: Any) -> Any:
+        if moment is None or vendor == "postgresql":
+            return moment
+        if isinstance(moment, datetime):
+            return connection.ops.adapt_datetimefield_value(moment)
+        return connection.ops.adapt_datefield_value(moment)
+
+    tables: dict[type[models.Model], tuple[list[str], list[tuple[Any, ...]]]] = {
+        Client: (["id", "store", "owner", "first_name", "last_name", "middle_name", "gender",
+                  "birthday", "language", "preferred_channel", "status", "created_at",
+                  "updated_at", "purchase_count", "last_purchase_at", "last_name_key",
+                  "first_name_key"], []),
+        ContactPoint: (["client", "kind", "value", "suffix_key", "is_primary", "created_at"], []),
+        Consent: (["client", "channel", "status", "source", "changed_at"], []),
+        Preference: (["client", "kind", "value", "detail", "created_at"], []),
+        Relative: (["id", "client", "name", "relation", "gender", "birthday", "greet_directly",
+                    "created_at"], []),
+        KeyDate: (["client", "kind", "date", "recurrence", "label", "relative", "created_at"], []),
+        Purchase: (["id", "client", "store", "consultant", "purchased_at", "total",
+                    "discount_total", "created_at"], []),
+        PurchaseLine: (["purchase", "description", "quantity", "unit_price", "discount"], []),
+        Visit: (["client", "store", "consultant", "visited_at", "purpose", "looked_at"], []),
+    }  # fmt: skip
+    bar = tqdm(
+        total=clients, desc=f"loading {clients:,} clients with history ({vendor})",
+        file=sys.stderr, unit="",
+    )  # fmt: skip
+    loaded = 0
+
+    def flush() -> None:
+        with transaction.atomic():
+            for model, (fields, rows) in tables.items():
+                _fast_insert(model, fields, rows, now)
+                rows.clear()
+        bar.update(loaded)
+
+    relative_id = purchase_id = 0
+    for gen in generate_clients(clients, seed=seed, today=today, with_history=True):
+        pk = gen.index + 1
+        owner, store = consultants[gen.index % n_consultants]
+        created = when(gen.created_at)
+        last = gen.purchases[-1].at if gen.purchases else None
+        status = "new"
+        if len(gen.purchases) >= REGULAR_THRESHOLD and last is not None:
+            overdue = (today - last.date()).days / max(gen.rhythm_days, 1.0)
+            dormant = gen.lapsed_at is not None and overdue > DORMANT_OVERDUE_RATIO
+            status = "dormant" if dormant else "regular"
+        tables[Client][1].append((
+            pk, store, owner, gen.first_name, gen.last_name, gen.middle_name, gen.gender,
+            when(gen.birthday), gen.language, gen.preferred_channel, status, created, created,
+            len(gen.purchases), when(last), name_skeleton(gen.last_name)[:80],
+            name_skeleton(gen.first_name)[:80],
+        ))  # fmt: skip
+        for c in gen.contacts:
+            suffix = phone_suffix_key(c.value) if c.kind == "phone" else ""
+            tables[ContactPoint][1].append((pk, c.kind, c.value, suffix, c.is_primary, created))
+        for consent in gen.consents:
+            tables[Consent][1].append(
+                (pk, consent.channel, consent.status, consent.source, when(consent.changed_at))
+            )
+        for pref in gen.preferences:
+            tables[Preference][1].append((pk, pref.kind, pref.value, pref.detail, created))
+        first_relative = relative_id + 1
+        for r in gen.relatives:
+            relative_id += 1
+            tables[Relative][1].append((relative_id, pk, r.name, r.relation, r.gender,
+                                        when(r.birthday), r.greet_directly, created))  # fmt: skip
+        for k in gen.key_dates:
+            relative = None if k.relative is None else first_relative + k.relative
+            tables[KeyDate][1].append(
+                (pk, k.kind, when(k.date), k.recurrence, k.label, relative, created)
+            )
+        for bought in gen.purchases:
+            purchase_id += 1
+            at = when(bought.at)
+            tables[Purchase][1].append(
+                (purchase_id, pk, store, owner, at, bought.total, bought.discount_total, at)
+            )
+            for line in bought.lines:
+                tables[PurchaseLine][1].append(
+                    (purchase_id, line.description, line.quantity, line.unit_price, line.discount)
+                )
+        for v in gen.visits:
+            tables[Visit][1].append((pk, store, owner, when(v.at), v.purpose, v.looked_at))
+        loaded += 1
+        if loaded == HISTORY_CHUNK:
+            flush()
+            loaded = 0
+    if loaded:
+        flush()
+    bar.close()
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), list(tables)):
+                cursor.execute(sql)
+    Store.objects.filter(pk__in=[s.pk for s in stores]).update(city=marker)
