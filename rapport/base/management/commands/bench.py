@@ -708,7 +708,7 @@ def _load_history(*, clients: int, seed: int, marker: str) -> None:
     relative_id = purchase_id = 0
     for gen in generate_clients(clients, seed=seed, today=today, with_history=True):
         pk = gen.index + 1
-        owner, store = consultants[gen.index % n_consultants]
+        owner, home = consultants[gen.index % n_consultants]
         created = when(gen.created_at)
         last = gen.purchases[-1].at if gen.purchases else None
         status = "new"
@@ -717,7 +717,7 @@ def _load_history(*, clients: int, seed: int, marker: str) -> None:
             dormant = gen.lapsed_at is not None and overdue > DORMANT_OVERDUE_RATIO
             status = "dormant" if dormant else "regular"
         tables[Client][1].append((
-            pk, store, owner, gen.first_name, gen.last_name, gen.middle_name, gen.gender,
+            pk, home, owner, gen.first_name, gen.last_name, gen.middle_name, gen.gender,
             when(gen.birthday), gen.language, gen.preferred_channel, status, created, created,
             len(gen.purchases), when(last), name_skeleton(gen.last_name)[:80],
             name_skeleton(gen.first_name)[:80],
@@ -745,14 +745,14 @@ def _load_history(*, clients: int, seed: int, marker: str) -> None:
             purchase_id += 1
             at = when(bought.at)
             tables[Purchase][1].append(
-                (purchase_id, pk, store, owner, at, bought.total, bought.discount_total, at)
+                (purchase_id, pk, home, owner, at, bought.total, bought.discount_total, at)
             )
             for line in bought.lines:
                 tables[PurchaseLine][1].append(
                     (purchase_id, line.description, line.quantity, line.unit_price, line.discount)
                 )
         for v in gen.visits:
-            tables[Visit][1].append((pk, store, owner, when(v.at), v.purpose, v.looked_at))
+            tables[Visit][1].append((pk, home, owner, when(v.at), v.purpose, v.looked_at))
         loaded += 1
         if loaded == HISTORY_CHUNK:
             flush()
