@@ -11,13 +11,24 @@ from __future__ import annotations
 import json
 import time as clock
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models import (
+    CharField,
+    DateField,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from rapport.accounts.models import Store
@@ -114,6 +125,16 @@ def standards_for(store_ids: Iterable[int]) -> dict[int, planner.Standard]:
     return {pk: _standard(rows.get(pk), country) for pk, country in countries.items()}
 
 
+def _among(ids: Sequence[int], field: str = "client_id") -> Q:
+    """``field IN ids``, or a range when the ids are nearly contiguous (a chunk of a full
+    re-plan): one condition instead of thousands of parameters. Callers ignore the rows of
+    clients in the range that were not asked for."""
+    low, high = min(ids), max(ids)
+    if high - low < 2 * len(ids):
+        return Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    return Q(**{f"{field}__in": list(ids)})
+
+
 # --- loading ------------------------------------------------------------------------------------
 
 
@@ -146,28 +167,35 @@ def _load(
     from rapport.sales.models import Purchase, PurchaseLine, Visit
 
     ids = list(client_ids)
+    if not ids:
+        return {}, {}
+    wanted, among = set(ids), _among(ids)
     tz = timezone.get_current_timezone()
     since = datetime.combine(today - timedelta(days=HISTORY_DAYS), time.min, tzinfo=tz)
 
-    last_contact = Contact.objects.filter(client=OuterRef("pk")).order_by("-at").values("at")[:1]
+    last_contact = (
+        Contact.objects.filter(client=OuterRef("pk"))
+        .order_by("-at")
+        .values(day=TruncDate("at"))[:1]
+    )
     clients = list(
-        Client.objects.filter(pk__in=ids)
+        Client.objects.filter(_among(ids, "pk"))
         .order_by()
-        .annotate(last_contact=Subquery(last_contact))
+        .annotate(last_contact=Subquery(last_contact, output_field=DateField()))
         .values_list("pk", "status", "preferred_channel", "birthday", "language", "gender",
                      "first_name", "store_id", "owner_id", "last_contact")
     )  # fmt: skip
 
     tag = CharField()
     facts = (
-        ContactPoint.objects.filter(client_id__in=ids)
+        ContactPoint.objects.filter(among)
         .order_by()
         .values_list("client_id", Value("a", output_field=tag), "kind", "kind", "pk")
         .union(
-            Consent.objects.filter(client_id__in=ids, status=ConsentStatus.GRANTED)
+            Consent.objects.filter(among, status=ConsentStatus.GRANTED)
             .order_by()
             .values_list("client_id", Value("c", output_field=tag), "channel", "channel", "pk"),
-            Preference.objects.filter(client_id__in=ids, kind__in=["brand", "category"])
+            Preference.objects.filter(among, kind__in=["brand", "category"])
             .order_by()
             .values_list("client_id", Value("p", output_field=tag), "value", "kind", "pk"),
             all=True,
@@ -190,7 +218,7 @@ def _load(
 
     relatives: dict[int, list[planner.PlanRelative]] = defaultdict(list)
     for client_id, pk, name, relation, birthday, greet in (
-        Relative.objects.filter(client_id__in=ids)
+        Relative.objects.filter(among)
         .order_by("client_id", "relation", "name", "pk")
         .values_list("client_id", "pk", "name", "relation", "birthday", "greet_directly")
     ):
@@ -198,7 +226,7 @@ def _load(
 
     key_dates: dict[int, list[planner.PlanKeyDate]] = defaultdict(list)
     for client_id, pk, kind, day, recurrence, relative_id in (
-        KeyDate.objects.filter(client_id__in=ids)
+        KeyDate.objects.filter(among)
         .order_by("client_id", "date", "pk")
         .values_list("client_id", "pk", "kind", "date", "recurrence", "relative_id")
     ):
@@ -207,35 +235,36 @@ def _load(
         )
 
     bought = list(
-        Purchase.objects.filter(client_id__in=ids, purchased_at__gte=since)
+        Purchase.objects.filter(among, purchased_at__gte=since)
         .order_by("client_id", "purchased_at", "pk")
-        .values_list("pk", "client_id", "purchased_at", "total", "returned_total")
+        .values_list(
+            "pk",
+            "client_id",
+            TruncDate("purchased_at"),
+            Cast(F("total") - F("returned_total"), FloatField()),
+        )
     )
     lines: dict[int, list[str]] = defaultdict(list)
     if bought:
         for purchase_id, description in (
             PurchaseLine.objects.filter(
-                purchase__client_id__in=ids, purchase__purchased_at__gte=since
+                _among(ids, "purchase__client_id"), purchase__purchased_at__gte=since
             )
             .order_by("purchase_id", "pk")
             .values_list("purchase_id", "description")
         ):
             lines[purchase_id].append(description)
     purchases: dict[int, list[planner.PlanPurchase]] = defaultdict(list)
-    for pk, client_id, at, total, returned in bought:
-        purchases[client_id].append(
-            planner.PlanPurchase(
-                at.astimezone(tz).date(), float(total - returned), tuple(lines.get(pk, ()))
-            )
-        )
+    for pk, client_id, day, amount in bought:
+        purchases[client_id].append(planner.PlanPurchase(day, amount, tuple(lines.get(pk, ()))))
 
     visits: dict[int, list[date]] = defaultdict(list)
-    for client_id, at in (
-        Visit.objects.filter(client_id__in=ids, visited_at__gte=since)
+    for client_id, day in (
+        Visit.objects.filter(among, visited_at__gte=since)
         .order_by("client_id", "visited_at")
-        .values_list("client_id", "visited_at")
+        .values_list("client_id", TruncDate("visited_at"))
     ):
-        visits[client_id].append(at.astimezone(tz).date())
+        visits[client_id].append(day)
 
     # Hand-made, sent, done and cancelled touchpoints whose window is not over: the hand-made
     # open ones are kept in the plan, and none of them is planned again.
@@ -243,7 +272,7 @@ def _load(
     handled: dict[int, list[planner.PlanHandled]] = defaultdict(list)
     for client_id, due_on, occasion, category, channel, status, is_manual, relative_id, \
             start, end in (
-        Touchpoint.objects.filter(client_id__in=ids, window_end__gte=today)
+        Touchpoint.objects.filter(among, window_end__gte=today)
         .exclude(status=TouchpointStatus.PLANNED, is_manual=False)
         .order_by("client_id", "due_on", "pk")
         .values_list("client_id", "due_on", "occasion", "category", "channel", "status",
@@ -259,6 +288,8 @@ def _load(
     owners: dict[int, Owner] = {}
     for pk, status, preferred, birthday, language, gender, first_name, store_id, owner_id, \
             contacted in clients:  # fmt: skip
+        if pk not in wanted:  # in the range, not asked for
+            continue
         reachable = addresses.get(pk, set())
         found[pk] = planner.PlanClient(
             id=pk,
@@ -275,7 +306,7 @@ def _load(
             key_dates=tuple(key_dates.get(pk, ())),
             purchases=tuple(purchases.get(pk, ())),
             visits=tuple(visits.get(pk, ())),
-            last_contact=contacted.astimezone(tz).date() if contacted else None,
+            last_contact=contacted,
             preferences=tuple(preferences.get(pk, ())),
             manual=tuple(manual.get(pk, ())),
             handled=tuple(handled.get(pk, ())),
@@ -325,25 +356,52 @@ class PlanStats:
         }
 
 
-def _jsonable(value: Any) -> Any:
-    """The value as it reads back from a JSON column (tuples become lists)."""
+def _jsonb_key(key: str) -> tuple[int, bytes]:
+    encoded = key.encode()
+    return len(encoded), encoded
+
+
+_JSONB_ORDERS: dict[tuple[str, ...], list[str]] = {}
+
+
+def _jsonb_ordered(value: Any) -> Any:
+    """The value with object keys in PostgreSQL ``jsonb``'s order (shorter first, then bytes);
+    the order of each key set is computed once."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
+        keys = tuple(value)
+        order = _JSONB_ORDERS.get(keys)
+        if order is None:
+            order = _JSONB_ORDERS[keys] = sorted(keys, key=_jsonb_key)
+        return {k: _jsonb_ordered(value[k]) for k in order}
+    if isinstance(value, tuple | list) and any(isinstance(v, dict | tuple | list) for v in value):
+        return [_jsonb_ordered(v) for v in value]
     return value
 
 
-# The columns that make two planned rows the same touchpoint (plus the client, store, consultant
-# and the reason); a row equal on all of them is left alone.
+def _iso(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_AS_STORED = json.JSONEncoder(default=_iso).encode  # what Django's JSONField writes
+_AS_JSONB = json.JSONEncoder(ensure_ascii=False, default=_iso).encode
+
+
+def _json_texts() -> Callable[[Any], str]:
+    """How the database gives a JSON column back as text: ``jsonb::text`` on PostgreSQL (keys
+    reordered, non-ASCII as is), the stored text elsewhere. Rows are compared by this text, so
+    a value that reads back differently (an exotic float) only costs a needless replacement,
+    never a wrong keep."""
+    if connection.vendor == "postgresql":
+        return lambda value: _AS_JSONB(_jsonb_ordered(value))
+    return _AS_STORED
+
+
+# The columns that make two planned rows the same touchpoint (after the client, store and
+# consultant; the JSON ones compared as text); a row equal on all of them is left alone.
 _SAME = ("due_on", "window_start", "window_end", "occasion", "category", "channel", "is_fixed",
-         "may_break_min_gap", "priority", "relative_id", "merged_occasions")  # fmt: skip
-
-
-def _signature(client_id: int, owner: Owner, t: planner.Touchpoint) -> tuple[Any, ...]:
-    return (client_id, owner.store_id, owner.owner_id, t.date, t.window_start, t.window_end,
-            t.occasion, t.category, t.channel or "", t.is_fixed, t.may_break_min_gap, t.priority,
-            t.relative_id, t.merged_occasions)  # fmt: skip
+         "may_break_min_gap", "priority", "relative_id")  # fmt: skip
 
 
 def plans_save(
@@ -359,40 +417,54 @@ def plans_save(
     stats = PlanStats(clients=len(plans))
     if not plans:
         return stats
-    stored: dict[tuple[Any, ...], list[tuple[int, Any]]] = defaultdict(list)
+    text, as_text = TextField(), _json_texts()
+    stored: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     drafts: dict[int, list[tuple[int, str, int | None, date, date, str]]] = defaultdict(list)
-    for pk, client_id, store_id, assignee_id, *same, reason, draft in (
+    for pk, draft, *key in (
         Touchpoint.objects.filter(
-            client_id__in=list(plans),
+            _among(list(plans)),
             status=TouchpointStatus.PLANNED,
             is_manual=False,
             due_on__gte=today,
         )
         .order_by("pk")
-        .values_list("pk", "client_id", "store_id", "assignee_id", *_SAME, "reason", "draft")
+        .values_list(
+            "pk",
+            "draft",
+            "client_id",
+            "store_id",
+            "assignee_id",
+            *_SAME,
+            Cast("merged_occasions", text),
+            Cast("reason", text),
+        )
     ):
-        same[-1] = tuple(same[-1] or ())
-        stored[(client_id, store_id, assignee_id, *same)].append((pk, reason))
+        if key[0] not in plans:  # a client in the range that is not being re-planned
+            continue
+        stored[tuple(key)].append(pk)
         if draft:
-            occasion, relative_id = same[3], same[9]
-            drafts[client_id].append((pk, occasion, relative_id, same[1], same[2], draft))
+            # key: client, store, assignee, due_on, window_start, window_end, occasion, …
+            drafts[key[0]].append((pk, key[6], key[12], key[4], key[5], draft))
 
-    new: list[tuple[int, Owner, planner.Touchpoint]] = []
+    new: list[tuple[int, Owner, planner.Touchpoint, str]] = []
     for client_id, plan in plans.items():
         owner = owners[client_id]
-        for point in plan:
-            if point.is_manual:  # hand-made touchpoints are rows already; the plan keeps them
+        for t in plan:
+            if t.is_manual:  # hand-made touchpoints are rows already; the plan keeps them
                 continue
-            candidates = stored.get(_signature(client_id, owner, point))
+            reason = as_text(t.reason_params)
+            merged = as_text(list(t.merged_occasions)) if t.merged_occasions else "[]"
+            candidates = stored.get((
+                client_id, owner.store_id, owner.owner_id, t.date, t.window_start, t.window_end,
+                t.occasion, t.category, t.channel or "", t.is_fixed, t.may_break_min_gap,
+                t.priority, t.relative_id, merged, reason,
+            ))  # fmt: skip
             if candidates:
-                reason = _jsonable(point.reason_params)
-                match = next((c for c in candidates if c[1] == reason), None)
-                if match is not None:
-                    candidates.remove(match)
-                    stats.kept += 1
-                    continue
-            new.append((client_id, owner, point))
-    gone = {pk for rows in stored.values() for pk, _ in rows}
+                candidates.pop()
+                stats.kept += 1
+            else:
+                new.append((client_id, owner, t, reason))
+    gone = {pk for pks in stored.values() for pk in pks}
     if gone:
         stats.deleted = len(gone)
         Touchpoint.objects.filter(pk__in=sorted(gone)).delete()
@@ -426,7 +498,7 @@ _INSERT_COLUMNS = ("client_id", "store_id", "assignee_id", "due_on", "window_sta
 
 
 def _insert(
-    new: list[tuple[int, Owner, planner.Touchpoint]],
+    new: list[tuple[int, Owner, planner.Touchpoint, str]],
     drafts: dict[int, list[tuple[int, str, int | None, date, date, str]]],
 ) -> None:
     """Insert planned rows in bulk: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
@@ -437,14 +509,13 @@ def _insert(
     day = (lambda d: d) if postgres else ops.adapt_datefield_value
     rows = []
     planned = TouchpointStatus.PLANNED.value
-    for client_id, owner, t in new:
+    for client_id, owner, t, reason in new:
         client_drafts = drafts.get(client_id)
         rows.append((
             client_id, owner.store_id, owner.owner_id, day(t.date), day(t.window_start),
             day(t.window_end), t.occasion, t.category, t.channel or "", planned, t.is_fixed,
             t.may_break_min_gap, False, t.priority, t.relative_id,
-            json.dumps(list(t.merged_occasions)),
-            json.dumps(t.reason_params, ensure_ascii=False, cls=_Encoder),
+            json.dumps(list(t.merged_occasions)), reason,
             _carried_draft(client_drafts, t) if client_drafts else "", stamp,
         ))  # fmt: skip
     meta = Touchpoint._meta
@@ -458,15 +529,6 @@ def _insert(
         else:
             marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
-
-
-class _Encoder(json.JSONEncoder):
-    """Reason parameters are plain values; dates (if any slip in) become ISO strings."""
-
-    def default(self, o: Any) -> Any:
-        if isinstance(o, date):
-            return o.isoformat()
-        return super().default(o)
 
 
 def replan_chunk(

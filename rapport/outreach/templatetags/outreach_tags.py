@@ -42,9 +42,9 @@ def reason(point: Touchpoint) -> str:
     p: dict[str, Any] = point.reason or {}
     occasion = point.occasion
     if occasion == Occasion.CLIENT_BIRTHDAY:
-        return _("Birthday: %(age)s on %(date)s") % {
+        return _("Turns %(age)s on %(date)s") % {
             "age": p.get("age"),
-            "date": _day(point.due_on.isoformat()),
+            "date": _day(p.get("birthday") or point.window_start.isoformat()),
         }
     if occasion in (Occasion.RELATIVE_BIRTHDAY_GIFT, Occasion.RELATIVE_BIRTHDAY_GREETING):
         relation = Relation(p["relation"]).label if p.get("relation") in Relation.values else ""
@@ -84,3 +84,11 @@ def reason(point: Touchpoint) -> str:
             "usual": round(p["typical_interval_days"]),
         }
     return str(Occasion(occasion).label) if occasion in Occasion.values else occasion
+
+
+@register.filter
+def merged_labels(point: Touchpoint) -> str:
+    """The occasions folded into this contact, e.g. «Новый год, Идеи подарков»."""
+    return ", ".join(
+        str(Occasion(code).label) for code in point.merged_occasions if code in Occasion.values
+    )

@@ -291,3 +291,30 @@ def test_plan_stats_summary() -> None:
         "clients": 1000, "inserted": 20, "deleted": 10, "kept": 9000, "seconds": 0.5,
         "clients_per_s": 2000.0,
     }  # fmt: skip
+
+
+def test_re_planning_some_clients_leaves_their_neighbours_alone(world: World) -> None:
+    clients = [world.client] + [
+        make_client(world.owner, world.store, first_name=f"К{i}", phone=f"+7 916 000-00-0{i}")
+        for i in range(2)
+    ]
+    for client in clients:
+        consent_set(
+            actor=world.owner,
+            client=client,
+            channel=Channel.SMS,
+            status=ConsentStatus.GRANTED,
+            source=ConsentSource.WEB,
+        )
+    middle = Touchpoint.objects.filter(client=clients[1])
+    before = sorted(middle.values_list("pk", "due_on"))
+    Touchpoint.objects.exclude(client=clients[1]).delete()
+
+    stats = plans_rebuild(client_ids=[clients[0].pk, clients[2].pk], today=timezone.localdate())
+
+    assert stats.clients == 2 and stats.inserted > 0 and stats.deleted == 0
+    assert sorted(middle.values_list("pk", "due_on")) == before
+    assert plan_inputs_for([clients[0].pk, clients[2].pk], timezone.localdate()).keys() == {
+        clients[0].pk,
+        clients[2].pk,
+    }

@@ -10,7 +10,7 @@ serve. ``--reset`` empties the database first.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from tqdm import tqdm
 from rapport.accounts.choices import Role
 from rapport.accounts.models import Membership, Store, User
 from rapport.accounts.services import membership_set, store_create, user_create
-from rapport.clients.choices import ClientStatus, TimelineKind
+from rapport.clients.choices import ClientStatus, ConsentSource, ConsentStatus, TimelineKind
 from rapport.clients.models import (
     Client,
     Consent,
@@ -36,12 +36,16 @@ from rapport.clients.models import (
 from rapport.core.generator import GenClient, generate_clients, product_catalogue
 from rapport.core.normalize import name_skeleton, phone_suffix_key
 from rapport.core.status import REGULAR_THRESHOLD
-from rapport.outreach.services import plan_rebuild
+from rapport.outreach.choices import Outcome, TouchpointStatus
+from rapport.outreach.models import Contact, Touchpoint
+from rapport.outreach.selectors import Drafter
+from rapport.outreach.services import plans_rebuild
 from rapport.sales.models import Product, Purchase, PurchaseLine, Visit
 
 SEED = 2025
 BATCH = 2000
 DORMANT_OVERDUE_RATIO = 2.0
+HISTORY_DAYS = 60  # the team has worked its plans for this long before today
 
 STORES = (
     ("Rapport — Тверская", "Москва", "TV"),
@@ -186,12 +190,100 @@ def demo_setup(
         loader.load(batch)
         bar.update(len(batch))
     bar.close()
-    plans = tqdm(total=clients, desc="contact plans", unit="", disable=not progress, leave=False)
-    with transaction.atomic():
-        for client in Client.objects.select_related("store").order_by("pk").iterator(500):
-            plan_rebuild(client=client, today=today)
-            plans.update(1)
+    ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    plans = tqdm(
+        total=2 * clients, desc="contact plans", unit="", disable=not progress, leave=False
+    )
+    start = today - timedelta(days=HISTORY_DAYS)
+    plans_rebuild(client_ids=ids, today=start, progress=plans.update)
+    _work_the_plans(start, today, seed)
+    plans_rebuild(client_ids=ids, today=today, progress=plans.update)
     plans.close()
+
+
+# What consultants did with their contacts: (outcome, weight) for messages and for calls.
+MESSAGE_OUTCOMES = (
+    (Outcome.REPLIED, 50), (Outcome.SENT, 20), (Outcome.VISIT_BOOKED, 12),
+    (Outcome.NO_ANSWER, 10), (Outcome.DECLINED, 6), (Outcome.OPTED_OUT, 2),
+)  # fmt: skip
+CALL_OUTCOMES = ((Outcome.REPLIED, 60), (Outcome.NO_ANSWER, 25), (Outcome.VISIT_BOOKED, 15))
+DONE_SHARE = 0.87  # share of due contacts made (on the day, or a day or two late)
+
+
+@transaction.atomic
+def _work_the_plans(start: date, today: date, seed: int) -> None:
+    """The last weeks as the team lived them: most due contacts made, with outcomes; a few
+    missed, a few still waiting for a reply, the last days' ones overdue."""
+    rng = random.Random(seed + 1)
+    tz = timezone.get_current_timezone()
+    drafters: dict[int, Drafter] = {}
+    due = list(
+        Touchpoint.objects.filter(
+            status=TouchpointStatus.PLANNED, due_on__gte=start, due_on__lt=today
+        )
+        .exclude(channel="")
+        .select_related("client", "assignee", "store")
+        .order_by("due_on", "pk")
+    )
+    contacts: list[Contact] = []
+    done: list[Touchpoint] = []
+    withdrawn: list[tuple[int, str]] = []
+    for point in due:
+        late = (today - point.due_on).days
+        if point.assignee_id is None or rng.random() > DONE_SHARE:
+            if late > 3:
+                point.status = TouchpointStatus.CANCELLED
+                done.append(point)
+            continue  # left for Today: overdue
+        table = CALL_OUTCOMES if point.channel == "call" else MESSAGE_OUTCOMES
+        outcome = rng.choices([o for o, _ in table], weights=[w for _, w in table])[0]
+        if outcome == Outcome.SENT and late > 7:
+            outcome = Outcome.NO_ANSWER if rng.random() < 0.5 else Outcome.REPLIED
+        day = point.due_on + timedelta(days=min(late - 1, rng.choice((0, 0, 0, 0, 1, 2))))
+        at = datetime.combine(day, time(rng.randint(10, 19), rng.randint(0, 59)), tzinfo=tz)
+        drafter = drafters.setdefault(point.store_id, Drafter(point.store))
+        contacts.append(
+            Contact(
+                client_id=point.client_id,
+                touchpoint=point,
+                user_id=point.assignee_id,
+                channel=point.channel,
+                outcome=outcome,
+                occasion=point.occasion,
+                category=point.category,
+                text=drafter.text(point, point.assignee),
+                at=at,
+                outcome_at=at + timedelta(hours=rng.randint(0, 20)),
+            )
+        )
+        point.status = (
+            TouchpointStatus.WAITING if outcome == Outcome.SENT else TouchpointStatus.DONE
+        )
+        point.done_at = at
+        done.append(point)
+        if outcome == Outcome.OPTED_OUT:
+            withdrawn.append((point.client_id, point.channel))
+    Contact.objects.bulk_create(contacts, batch_size=1000)
+    Touchpoint.objects.bulk_update(done, ["status", "done_at"], batch_size=1000)
+    TimelineEvent.objects.bulk_create(
+        (
+            TimelineEvent(
+                client_id=c.client_id,
+                kind=TimelineKind.CONTACTED,
+                at=c.at,
+                actor_id=c.user_id,
+                data={"outcome": c.outcome, "channel": c.channel, "occasion": c.occasion},
+                contact=c,
+                touchpoint=c.touchpoint,
+            )
+            for c in contacts
+        ),
+        batch_size=1000,
+    )
+    for client_id, channel in withdrawn:
+        Consent.objects.filter(client_id=client_id, channel=channel).update(
+            status=ConsentStatus.WITHDRAWN, source=ConsentSource.MESSAGE
+        )
 
 
 class _Loader:
