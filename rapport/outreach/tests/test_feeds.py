@@ -132,7 +132,7 @@ def test_the_feed_lists_only_the_consultants_planned_contacts_in_the_window(
     assert str(event["SUMMARY"]) == "Анна Иванова — Birthday"
     day = today + timedelta(days=2)
     when = f"{day.day} {MONTHS[day.month - 1]}"
-    assert str(event["DESCRIPTION"]) == f"Birthday: 30 on {when}\n{card}"
+    assert str(event["DESCRIPTION"]) == f"Turns 30 on {when}\n{card}"
     assert str(event["URL"]) == card
     assert event["CATEGORIES"].cats == ["Personal"]
     assert event["DTSTART"].dt == day
