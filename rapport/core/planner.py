@@ -33,6 +33,7 @@ PRIORITY = {
 # Occasions a store may switch off (``key_date`` = the check-in on a custom key date).
 DISABLEABLE = frozenset(PRIORITY) - {"manual", "personal_checkin"}
 _DAY = timedelta(days=1)
+SAME_CONTACT_DAYS = 1  # contacts this close are one message (DESIGN §3 step 3, any category)
 _Date = date  # for annotations inside classes that have a field named ``date``
 _NOT_AN_OCCASION = ("day off", "observed", "substituted", "перенесено")
 
@@ -413,7 +414,11 @@ def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool) -> list[_It
     if born and "client_birthday" not in disabled:
         for _, day in ctx.on(born.month, born.day):
             if fits(day, 1):
-                params = {"first_name": client.first_name, "age": day.year - born.year}
+                params = {
+                    "first_name": client.first_name,
+                    "age": day.year - born.year,
+                    "birthday": day.isoformat(),
+                }
                 add(day, 0, 1, "client_birthday", PERSONAL, params=params)
     gift = selling and "relative_birthday_gift" not in disabled
     greet = "relative_birthday_greeting" not in disabled
@@ -512,6 +517,24 @@ def _merge(items: list[_Item], window: int) -> list[_Item]:
         if run:
             merged.append(_lead(run) if len(run) > 1 else run[0])
     return merged
+
+
+def _merge_close(items: list[_Item], days: int) -> list[_Item]:
+    """Two contacts of any category within ``days`` of each other become one (the client hears
+    from the store once): the higher-priority occasion leads, a fixed date keeps it fixed."""
+    items.sort(key=_KEY)
+    kept: list[_Item] = []
+    for item in items:
+        last = kept[-1] if kept else None
+        if last is None or (item.date - last.date).days > days:
+            kept.append(item)
+            continue
+        lead, other = (last, item) if last.priority >= item.priority else (item, last)
+        lead.merged = [*lead.merged, other.occasion, *other.merged]
+        lead.params = {**lead.params, "merged": (*lead.params.get("merged", ()), other.params)}
+        lead.fixed = lead.fixed or other.fixed
+        kept[-1] = lead
+    return kept
 
 
 def _lead(run: list[_Item]) -> _Item:
@@ -662,8 +685,13 @@ def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Tou
     last_contact = client.last_contact if client.last_contact and client.last_contact <= today \
         else None  # fmt: skip
     ref = max((d for d in (last_visit, last_contact) if d), default=None)
-    p0 = max(ref, today - timedelta(days=standard.min_gap)) if ref else \
-        today - timedelta(days=standard.min_gap)  # fmt: skip
+    p0 = today - timedelta(days=standard.min_gap)
+    if ref is not None and ref >= p0:
+        p0 = ref
+    else:  # no recent contact: spread such clients' first contacts over the coming weeks
+        p0 += timedelta(
+            days=client.id % (min(standard.min_gap, standard.max_gap - standard.min_gap) + 1)
+        )
     earliest = p0 + timedelta(days=standard.min_gap)
 
     if client.status == "former":
@@ -677,7 +705,7 @@ def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Tou
         after = _after_visit(client, ctx, last_visit, last_contact, earliest)
         if client.handled:
             anchors, after = _unhandled(anchors, client), _unhandled(after, client)
-        items = _merge(anchors, standard.merge_window_days) + after
+        items = _merge_close(_merge(anchors, standard.merge_window_days) + after, SAME_CONTACT_DAYS)
         filler = _Filler(client, full, ctx.disabled) if full else None
     for m in client.manual:
         if today <= m.date <= end:

@@ -266,14 +266,15 @@ def _load(
     ):
         visits[client_id].append(day)
 
-    # Hand-made, sent, done and cancelled touchpoints whose window is not over: the hand-made
-    # open ones are kept in the plan, and none of them is planned again.
+    # Hand-made, sent, done, cancelled and overdue touchpoints whose window is not over: the
+    # hand-made open ones are kept in the plan, and none of them is planned again (an overdue
+    # one is still on Today; planning its occasion anew would put the client there twice).
     manual: dict[int, list[planner.PlanManual]] = defaultdict(list)
     handled: dict[int, list[planner.PlanHandled]] = defaultdict(list)
     for client_id, due_on, occasion, category, channel, status, is_manual, relative_id, \
             start, end in (
         Touchpoint.objects.filter(among, window_end__gte=today)
-        .exclude(status=TouchpointStatus.PLANNED, is_manual=False)
+        .exclude(status=TouchpointStatus.PLANNED, is_manual=False, due_on__gte=today)
         .order_by("client_id", "due_on", "pk")
         .values_list("client_id", "due_on", "occasion", "category", "channel", "status",
                      "is_manual", "relative_id", "window_start", "window_end")

@@ -309,3 +309,25 @@ def test_today_outside_the_users_reach_raises_404(world: World) -> None:
         consultant_get_for(user=world.stranger, pk=world.owner.pk)
     assert consultant_get_for(user=world.manager, pk=world.owner.pk) == world.owner
     assert consultant_get_for(user=world.owner, pk=None) == world.owner
+
+
+def test_an_overdue_birthday_is_not_planned_a_second_time(world: World) -> None:
+    grant(world)
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    client_update(
+        actor=world.owner, client=world.client, birthday=yesterday.replace(year=yesterday.year - 30)
+    )
+    services.plan_rebuild(client=world.client, today=yesterday)
+    services.plan_rebuild(client=world.client, today=today)
+    open_birthdays = Touchpoint.objects.filter(
+        client=world.client,
+        occasion=Occasion.CLIENT_BIRTHDAY,
+        status=TouchpointStatus.PLANNED,
+        due_on__lte=today,
+    )
+    assert [p.due_on for p in open_birthdays] == [yesterday]
+    page = agenda_for(user=world.owner, day=today)
+    assert [(i.touchpoint.occasion, i.is_overdue) for i in page.items] == [
+        (Occasion.CLIENT_BIRTHDAY, True)
+    ]
