@@ -203,7 +203,7 @@ def demo_setup(
 
 # What consultants did with their contacts: (outcome, weight) for messages and for calls.
 MESSAGE_OUTCOMES = (
-    (Outcome.REPLIED, 50), (Outcome.SENT, 20), (Outcome.VISIT_BOOKED, 12),
+    (Outcome.REPLIED, 58), (Outcome.SENT, 12), (Outcome.VISIT_BOOKED, 12),
     (Outcome.NO_ANSWER, 10), (Outcome.DECLINED, 6), (Outcome.OPTED_OUT, 2),
 )  # fmt: skip
 CALL_OUTCOMES = ((Outcome.REPLIED, 60), (Outcome.NO_ANSWER, 25), (Outcome.VISIT_BOOKED, 15))
@@ -237,7 +237,7 @@ def _work_the_plans(start: date, today: date, seed: int) -> None:
             continue  # left for Today: overdue
         table = CALL_OUTCOMES if point.channel == "call" else MESSAGE_OUTCOMES
         outcome = rng.choices([o for o, _ in table], weights=[w for _, w in table])[0]
-        if outcome == Outcome.SENT and late > 7:
+        if outcome == Outcome.SENT and late > 5:
             outcome = Outcome.NO_ANSWER if rng.random() < 0.5 else Outcome.REPLIED
         day = point.due_on + timedelta(days=min(late - 1, rng.choice((0, 0, 0, 0, 1, 2))))
         at = datetime.combine(day, time(rng.randint(10, 19), rng.randint(0, 59)), tzinfo=tz)
