@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 _DAY = timedelta(days=1)
 
@@ -86,3 +86,18 @@ def build_agenda(due: Sequence[Due], *, day: date, capacity: int) -> Agenda:
         later=tuple(later),
         overdue_count=sum(1 for item in due if item.due_on < day),
     )
+
+
+def quiet_until(now: datetime, quiet_from: time, quiet_to: time) -> datetime | None:
+    """When a message may go out if ``now`` (the store's local time) falls in its quiet hours
+    (``quiet_from`` in the evening to ``quiet_to`` in the morning), else None."""
+    moment = now.time()
+    if quiet_from > quiet_to:  # over midnight, e.g. 21:00 → 10:00
+        if moment >= quiet_from:
+            return datetime.combine(now.date() + _DAY, quiet_to, tzinfo=now.tzinfo)
+        if moment < quiet_to:
+            return datetime.combine(now.date(), quiet_to, tzinfo=now.tzinfo)
+        return None
+    if quiet_from <= moment < quiet_to:  # within one day, e.g. 13:00 → 14:00
+        return datetime.combine(now.date(), quiet_to, tzinfo=now.tzinfo)
+    return None

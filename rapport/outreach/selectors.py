@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from rapport.accounts.models import Store, User
 from rapport.accounts.selectors import consultants_for, home_store_for, scope_for
@@ -113,6 +115,8 @@ class AgendaPage:
     moved: list[AgendaItem]
     waiting: list[AgendaItem]
     counts: dict[str, int] = field(default_factory=dict)
+    monthly_minimum: int = 0
+    quiet_until: datetime | None = None
 
 
 def consultant_get_for(*, user: User, pk: int | None) -> User:
@@ -125,12 +129,34 @@ def consultant_get_for(*, user: User, pk: int | None) -> User:
         raise Http404("No such consultant") from exc
 
 
-def capacity_for(store: Store | None) -> int:
-    """The store's daily capacity per consultant."""
+@dataclass(frozen=True, slots=True)
+class DayRules:
+    """What a store's standard says about a consultant's day."""
+
+    capacity: int = DEFAULT_CAPACITY
+    monthly_minimum: int = 120
+    quiet_from: time = time(21, 0)
+    quiet_until: time = time(10, 0)
+    time_zone: str = "Europe/Moscow"
+
+    def quiet_until_at(self, now: datetime) -> datetime | None:
+        """When messages may go out again, if ``now`` falls in the store's quiet hours."""
+        local = now.astimezone(ZoneInfo(self.time_zone))
+        return agenda_core.quiet_until(local, self.quiet_from, self.quiet_until)
+
+
+def day_rules_for(store: Store | None) -> DayRules:
+    """The store's daily capacity, monthly minimum and quiet hours (defaults without a row)."""
     if store is None:
-        return DEFAULT_CAPACITY
-    found = Standard.objects.filter(store=store).values_list("daily_capacity", flat=True).first()
-    return found or DEFAULT_CAPACITY
+        return DayRules()
+    row = (
+        Standard.objects.filter(store=store)
+        .values_list("daily_capacity", "monthly_minimum", "quiet_from", "quiet_until")
+        .first()
+    )
+    if row is None:
+        return DayRules(time_zone=store.time_zone)
+    return DayRules(*row, time_zone=store.time_zone)
 
 
 # Stands for the message in a link template; the page swaps in the edited text as it is typed.
@@ -172,7 +198,8 @@ def agenda_for(*, user: User, day: date, consultant: User | None = None) -> Agen
     being waited for."""
     who = consultant or user
     store = home_store_for(user=who)
-    capacity = capacity_for(store)
+    rules = day_rules_for(store)
+    capacity = rules.capacity
     mine = Touchpoint.objects.filter(assignee=who)
     if not scope_for(user).all_stores:
         mine = mine.filter(store_id__in=scope_for(user).store_ids)
@@ -229,6 +256,9 @@ def agenda_for(*, user: User, day: date, consultant: User | None = None) -> Agen
             ),
         ),
         done_today=Count("pk", filter=Q(done_at__date=day)),
+        done_month=Count(
+            "pk", filter=Q(done_at__date__gte=day.replace(day=1), done_at__date__lte=day)
+        ),
     )
     return AgendaPage(
         consultant=who,
@@ -244,7 +274,10 @@ def agenda_for(*, user: User, day: date, consultant: User | None = None) -> Agen
             "upcoming": counts["upcoming"],
             "waiting": len(waiting),
             "done_today": counts["done_today"],
+            "done_month": counts["done_month"],
         },
+        monthly_minimum=rules.monthly_minimum,
+        quiet_until=rules.quiet_until_at(timezone.now()),
     )
 
 

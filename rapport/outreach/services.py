@@ -346,7 +346,7 @@ def _plan_changed(actor: User, point: Touchpoint, change: str) -> None:
 def email_send(*, actor: User, touchpoint: Touchpoint, text: str = "") -> None:
     """Have the system e-mail the message from a background job, after this transaction."""
     from rapport.outreach.jobs import touchpoint_email_send
-    from rapport.outreach.selectors import addresses_for
+    from rapport.outreach.selectors import addresses_for, day_rules_for
 
     _check_works_on(actor, touchpoint)
     _check_open(touchpoint)
@@ -362,8 +362,11 @@ def email_send(*, actor: User, touchpoint: Touchpoint, text: str = "") -> None:
 
     body = text.strip() or Drafter(touchpoint.store).text(touchpoint, actor)
     point_id, to, subject, actor_id = touchpoint.pk, address.email, touchpoint.store.name, actor.pk
+    # In the store's quiet hours the e-mail waits for the morning.
+    later = day_rules_for(touchpoint.store).quiet_until_at(timezone.now())
+    task = touchpoint_email_send.using(run_after=later) if later else touchpoint_email_send
     transaction.on_commit(
-        lambda: touchpoint_email_send.enqueue(
+        lambda: task.enqueue(
             touchpoint_id=point_id, to=to, subject=subject, text=body, actor_id=actor_id
         )
     )

@@ -165,3 +165,23 @@ def test_ids_must_be_unique() -> None:
     item = Due(1, DAY, DAY, DAY, False, 10)
     with pytest.raises(ValueError, match="unique"):
         build_agenda([item, item], day=DAY, capacity=5)
+
+
+def test_quiet_hours_over_midnight_and_within_a_day() -> None:
+    from datetime import datetime, time
+
+    from rapport.core.agenda import quiet_until
+
+    evening, morning = time(21, 0), time(10, 0)
+    assert quiet_until(datetime(2026, 11, 23, 22, 15), evening, morning) == datetime(
+        2026, 11, 24, 10, 0
+    )
+    assert quiet_until(datetime(2026, 11, 23, 7, 30), evening, morning) == datetime(
+        2026, 11, 23, 10, 0
+    )
+    assert quiet_until(datetime(2026, 11, 23, 10, 0), evening, morning) is None
+    assert quiet_until(datetime(2026, 11, 23, 20, 59), evening, morning) is None
+    assert quiet_until(datetime(2026, 11, 23, 13, 30), time(13, 0), time(14, 0)) == datetime(
+        2026, 11, 23, 14, 0
+    )
+    assert quiet_until(datetime(2026, 11, 23, 14, 0), time(13, 0), time(14, 0)) is None

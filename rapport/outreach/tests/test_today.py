@@ -331,3 +331,29 @@ def test_an_overdue_birthday_is_not_planned_a_second_time(world: World) -> None:
     assert [(i.touchpoint.occasion, i.is_overdue) for i in page.items] == [
         (Occasion.CLIENT_BIRTHDAY, True)
     ]
+
+
+def test_an_e_mail_asked_for_in_quiet_hours_waits_for_their_end(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from django_tasks_db.models import DBTaskResult
+
+    from rapport.outreach.models import Standard
+
+    point = birthday_today(world)
+    grant(world, Channel.EMAIL)
+    point = Touchpoint.objects.get(pk=point.pk)
+    # Quiet all day long (00:00 → 23:59), so "now" is always inside.
+    Standard.objects.update_or_create(
+        store=world.store, defaults={"quiet_from": time(0, 0), "quiet_until": time(23, 59)}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.email_send(actor=world.owner, touchpoint=point, text="С днём рождения!")
+    job = DBTaskResult.objects.get()
+    local_today = timezone.now().astimezone(ZoneInfo(world.store.time_zone)).date()
+    assert job.run_after == datetime.combine(
+        local_today, time(23, 59), tzinfo=ZoneInfo(world.store.time_zone)
+    )
