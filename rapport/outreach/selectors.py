@@ -22,6 +22,8 @@ from rapport.outreach.choices import Outcome, TouchpointStatus
 from rapport.outreach.models import Contact, OccasionTemplate, Standard, Touchpoint
 
 UPCOMING_DAYS = 7
+OVERFLOW_SHOWN = 30  # rows of "moved to tomorrow" and "if you have time" listed by name
+WAITING_SHOWN = 50
 DEFAULT_CAPACITY = 12
 
 
@@ -176,7 +178,7 @@ def message_for(
     point: Touchpoint, drafter: Drafter, consultant: User, addresses: dict[int, Addresses]
 ) -> Message:
     """The draft (the consultant's edit or the template) and its one-tap link."""
-    text = drafter.text(point, point.assignee or consultant)
+    text = drafter.text(point, consultant)
     where = addresses.get(point.client_id, Addresses())
 
     def link(body: str) -> str | None:
@@ -203,39 +205,50 @@ def agenda_for(*, user: User, day: date, consultant: User | None = None) -> Agen
     mine = Touchpoint.objects.filter(assignee=who)
     if not scope_for(user).all_stores:
         mine = mine.filter(store_id__in=scope_for(user).store_ids)
+    # Every candidate as plain values (a big book may have hundreds overdue); full rows only
+    # for what the page shows.
     due = list(
-        mine.filter(status=TouchpointStatus.PLANNED, due_on__lte=day)
-        .select_related("client", "relative")
-        .order_by("due_on", "-priority", "pk")
-    )
-    waiting = list(
-        mine.filter(status=TouchpointStatus.WAITING)
-        .select_related("client", "relative")
-        .order_by("-done_at", "pk")[:50]
+        mine.filter(status=TouchpointStatus.PLANNED, due_on__lte=day).values_list(
+            "pk", "due_on", "window_start", "window_end", "is_fixed", "priority", "reason"
+        )
     )
     plan = agenda_core.build_agenda(
         [
             agenda_core.Due(
-                id=p.pk,
-                due_on=p.due_on,
-                window_start=p.window_start,
-                window_end=p.window_end,
-                is_fixed=p.is_fixed,
-                priority=p.priority,
-                value=float((p.reason or {}).get("overdue_ratio") or 0.0),
+                id=pk,
+                due_on=due_on,
+                window_start=start,
+                window_end=end,
+                is_fixed=fixed,
+                priority=priority,
+                value=float((reason or {}).get("overdue_ratio") or 0.0),
             )
-            for p in due
+            for pk, due_on, start, end, fixed, priority, reason in due
         ],
         day=day,
         capacity=capacity,
     )
-    by_id = {p.pk: p for p in due}
-    addresses = addresses_for({p.client_id for p in (*due, *waiting)})
+    moved = plan.moved[:OVERFLOW_SHOWN]
+    later = plan.later[:OVERFLOW_SHOWN]
+    shown = {*plan.today, *(pk for pk, _ in moved), *later}
+    by_id = {
+        p.pk: p
+        for p in Touchpoint.objects.filter(pk__in=shown).select_related("client", "relative")
+    }
+    waiting = list(
+        mine.filter(status=TouchpointStatus.WAITING)
+        .select_related("client", "relative")
+        .order_by("-done_at", "pk")[:WAITING_SHOWN]
+    )
+    addresses = addresses_for(
+        {by_id[pk].client_id for pk in plan.today} | {p.client_id for p in waiting}
+    )
     drafter = Drafter(store) if store else None
     over = set(plan.over_capacity)
 
-    def item(point: Touchpoint, moved_to: date | None = None) -> AgendaItem:
-        message = message_for(point, drafter, who, addresses) if drafter else None
+    def item(point: Touchpoint, moved_to: date | None = None, draft: bool = True) -> AgendaItem:
+        """A row of the page; only what the consultant acts on today gets its draft and link."""
+        message = message_for(point, drafter, who, addresses) if drafter and draft else None
         return AgendaItem(
             touchpoint=point,
             text=message.text if message else "",
@@ -246,35 +259,36 @@ def agenda_for(*, user: User, day: date, consultant: User | None = None) -> Agen
             is_overdue=point.due_on < day,
         )
 
-    counts = mine.aggregate(
-        upcoming=Count(
-            "pk",
-            filter=Q(
-                status=TouchpointStatus.PLANNED,
-                due_on__gt=day,
-                due_on__lte=day + timedelta(days=UPCOMING_DAYS),
-            ),
-        ),
-        done_today=Count("pk", filter=Q(done_at__date=day)),
-        done_month=Count(
-            "pk", filter=Q(done_at__date__gte=day.replace(day=1), done_at__date__lte=day)
-        ),
+    upcoming = mine.filter(
+        status=TouchpointStatus.PLANNED,
+        due_on__gt=day,
+        due_on__lte=day + timedelta(days=UPCOMING_DAYS),
+    ).count()
+    waiting_count = mine.filter(status=TouchpointStatus.WAITING).count()
+    tz = timezone.get_current_timezone()
+    made = Contact.objects.filter(
+        user=who, at__gte=datetime.combine(day.replace(day=1), time.min, tzinfo=tz)
+    ).aggregate(
+        month=Count("pk"),
+        today=Count("pk", filter=Q(at__gte=datetime.combine(day, time.min, tzinfo=tz))),
     )
     return AgendaPage(
         consultant=who,
         day=day,
         capacity=capacity,
         items=[item(by_id[pk]) for pk in plan.today],
-        later=[item(by_id[pk]) for pk in plan.later],
-        moved=[item(by_id[pk], moved_to=when) for pk, when in plan.moved],
+        later=[item(by_id[pk], draft=False) for pk in later],
+        moved=[item(by_id[pk], moved_to=when, draft=False) for pk, when in moved],
         waiting=[item(point) for point in waiting],
         counts={
-            "today": sum(1 for p in due if p.due_on == day),
+            "today": sum(1 for row in due if row[1] == day),
             "overdue": plan.overdue_count,
-            "upcoming": counts["upcoming"],
-            "waiting": len(waiting),
-            "done_today": counts["done_today"],
-            "done_month": counts["done_month"],
+            "upcoming": upcoming,
+            "waiting": waiting_count,
+            "done_today": made["today"],
+            "done_month": made["month"],
+            "moved": len(plan.moved),
+            "later": len(plan.later),
         },
         monthly_minimum=rules.monthly_minimum,
         quiet_until=rules.quiet_until_at(timezone.now()),

@@ -357,3 +357,29 @@ def test_an_e_mail_asked_for_in_quiet_hours_waits_for_their_end(
     assert job.run_after == datetime.combine(
         local_today, time(23, 59), tzinfo=ZoneInfo(world.store.time_zone)
     )
+
+
+def test_today_costs_the_same_queries_for_one_or_many_contacts(
+    world: World, django_assert_num_queries: Any
+) -> None:
+    grant(world)
+    today = timezone.localdate()
+    browser = Browser()
+    browser.force_login(world.owner)
+    url = reverse("outreach:today")
+
+    def add() -> None:
+        services.touchpoint_add(
+            actor=world.owner, client=world.client, due_on=today, channel=Channel.WHATSAPP
+        )
+
+    add()
+    # session, user, scope, home store, standard, candidates, shown rows, waiting, addresses,
+    # templates, upcoming, waiting count, contacts made, the layout's home store
+    with django_assert_num_queries(14):
+        assert browser.get(url).status_code == 200
+    for _ in range(3):
+        add()
+    with django_assert_num_queries(14):
+        response = browser.get(url)
+    assert len(response.context["page"].items) == 4

@@ -81,7 +81,9 @@ def _item_response(request: AuthedRequest, pk: int, note: str = "") -> HttpRespo
         return redirect(request.POST.get("next") or "outreach:today")
     point = touchpoint_get_for(user=request.user, pk=pk)
     store = home_store_for(user=point.assignee or request.user) or point.client.store
-    message = message_for(point, Drafter(store), request.user, addresses_for([point.client_id]))
+    message = message_for(
+        point, Drafter(store), point.assignee or request.user, addresses_for([point.client_id])
+    )
     return render(
         request,
         "outreach/partials/agenda_item.html",
