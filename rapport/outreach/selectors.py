@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.fields.json import KT
 from django.http import Http404
 from django.utils import timezone
 
@@ -208,9 +209,9 @@ def agenda_for(*, user: User, day: date, consultant: User | None = None) -> Agen
     # Every candidate as plain values (a big book may have hundreds overdue); full rows only
     # for what the page shows.
     due = list(
-        mine.filter(status=TouchpointStatus.PLANNED, due_on__lte=day).values_list(
-            "pk", "due_on", "window_start", "window_end", "is_fixed", "priority", "reason"
-        )
+        mine.filter(status=TouchpointStatus.PLANNED, due_on__lte=day)
+        .annotate(ratio=KT("reason__overdue_ratio"))
+        .values_list("pk", "due_on", "window_start", "window_end", "is_fixed", "priority", "ratio")
     )
     plan = agenda_core.build_agenda(
         [
@@ -221,9 +222,9 @@ def agenda_for(*, user: User, day: date, consultant: User | None = None) -> Agen
                 window_end=end,
                 is_fixed=fixed,
                 priority=priority,
-                value=float((reason or {}).get("overdue_ratio") or 0.0),
+                value=float(ratio or 0.0),
             )
-            for pk, due_on, start, end, fixed, priority, reason in due
+            for pk, due_on, start, end, fixed, priority, ratio in due
         ],
         day=day,
         capacity=capacity,
@@ -279,7 +280,7 @@ def agenda_for(*, user: User, day: date, consultant: User | None = None) -> Agen
         items=[item(by_id[pk]) for pk in plan.today],
         later=[item(by_id[pk], draft=False) for pk in later],
         moved=[item(by_id[pk], moved_to=when, draft=False) for pk, when in moved],
-        waiting=[item(point) for point in waiting],
+        waiting=[item(point, draft=False) for point in waiting],
         counts={
             "today": sum(1 for row in due if row[1] == day),
             "overdue": plan.overdue_count,

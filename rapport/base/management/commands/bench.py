@@ -74,6 +74,11 @@ class Command(BaseCommand):
         plan.add_argument("--pg-url", default=DEFAULT_PG_URL, help="A PostgreSQL server to use.")
         plan.add_argument("--seed", type=int, default=1)
         plan.add_argument("--samples", type=int, default=300, help="One-client re-plans timed.")
+        plan.add_argument(
+            "--only", default=",".join(PLAN_FIGURES),
+            help="Figures to measure, comma-separated (default all): " + ",".join(PLAN_FIGURES)
+            + ". Without replan, the plans stored by the last run are used.",
+        )  # fmt: skip
         plan.add_argument("--json", action="store_true", help="JSON lines only.")
         plan.add_argument("--worker", default="", help="(internal) measure in this process.")
 
@@ -128,6 +133,7 @@ class Command(BaseCommand):
                 clients=options["clients"],
                 seed=options["seed"],
                 samples=options["samples"],
+                only=options["only"].split(","),
             ):
                 self.stdout.write(json.dumps(figure, ensure_ascii=False))
                 self.stdout.flush()
@@ -140,7 +146,7 @@ class Command(BaseCommand):
             argv = [
                 sys.executable, "-m", "rapport.cli", "bench", "plan", "--worker", engine,
                 "--clients", str(options["clients"]), "--seed", str(options["seed"]),
-                "--samples", str(options["samples"]),
+                "--samples", str(options["samples"]), "--only", options["only"],
             ]  # fmt: skip
             env = {**os.environ, "DATABASE_URL": url}
             with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True) as child:
@@ -433,12 +439,13 @@ def _fast_insert(
 # --- plan: contact plans at scale ---------------------------------------------------------------
 
 PLAN_BUDGET_SECONDS_1M = 60.0
+PLAN_FIGURES = ("replan", "one_client", "core", "today")
 PLAN_BUDGET_P95_MS = 20.0
 TODAY_BUDGET_P95_MS = 100.0
 CLIENTS_PER_CONSULTANT = 2_000
 CONSULTANTS_PER_STORE = 20
-TODAY_THREADS = 20
-TODAY_CALLS_PER_THREAD = 15
+TODAY_USERS = 20
+TODAY_CALLS_PER_USER = 20
 CORE_SAMPLE = 20_000
 HISTORY_CHUNK = 5_000
 
@@ -449,7 +456,9 @@ def _plan_line(f: dict[str, Any]) -> str:
     return f"{f['db']:<8} {f['clients']:>9,} {f['kind']:<18} {rest}"
 
 
-def plan_worker(*, db: str, clients: int, seed: int, samples: int) -> Iterator[dict[str, Any]]:
+def plan_worker(
+    *, db: str, clients: int, seed: int, samples: int, only: Iterable[str] = PLAN_FIGURES
+) -> Iterator[dict[str, Any]]:
     """Load (or reuse) N clients with their history, then time full re-plans (initial, the next
     night, unchanged), one client's re-plan, the planner core alone and Today."""
     from django.utils import timezone
@@ -471,9 +480,12 @@ def plan_worker(*, db: str, clients: int, seed: int, samples: int) -> Iterator[d
     processes = 2 if connection.vendor == "postgresql" else 1
     today = timezone.localdate()
     tomorrow = today + timedelta(days=1)
-    _clear_touchpoints()
-    for kind, day in (("replan_initial", today), ("replan_nightly", tomorrow),
-                      ("replan_unchanged", tomorrow)):  # fmt: skip
+    wanted = set(only)
+    passes = (("replan_initial", today), ("replan_nightly", tomorrow),
+              ("replan_unchanged", tomorrow))  # fmt: skip
+    for kind, day in passes if "replan" in wanted else ():
+        if kind == "replan_initial":
+            _clear_touchpoints()
         wall, stats = _replan_all(ids, day, processes)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -487,12 +499,12 @@ def plan_worker(*, db: str, clients: int, seed: int, samples: int) -> Iterator[d
             "save_cpu_s": round(stats.save_seconds, 1),
         }  # fmt: skip
 
-    yield {**base, **_one_client_latency(ids, tomorrow, samples, seed)}
-    yield {**base, **_core_alone(ids, tomorrow, seed)}
-    for threads in (1, TODAY_THREADS):
-        figure = _today_latency(tomorrow, threads, seed)
-        if figure is not None:
-            yield {**base, **figure}
+    if "one_client" in wanted:
+        yield {**base, **_one_client_latency(ids, tomorrow, samples, seed)}
+    if "core" in wanted:
+        yield {**base, **_core_alone(ids, tomorrow, seed)}
+    for users in (1, TODAY_USERS) if "today" in wanted else ():
+        yield {**base, **_today_latency(tomorrow, users, seed)}
 
 
 def _clear_touchpoints() -> None:
@@ -590,51 +602,59 @@ def _core_alone(ids: list[int], day: Any, seed: int) -> dict[str, Any]:
         "touchpoints_per_client": round(touchpoints / len(cases), 1),
         "loader_us_per_client": round(load_us, 1),
     }  # fmt: skip
-    try:  # the planner before it was made faster, kept by the tests as the reference
-        from rapport.core.tests.test_planner_reference import reference_plan
-    except ImportError:
-        return figure
-    t0 = time.perf_counter()
-    for client, standard in cases:
-        reference_plan(client, standard, day)
-    v1_us = (time.perf_counter() - t0) / len(cases) * 1e6
-    return {**figure, "v1_us_per_client": round(v1_us, 1), "speedup": round(v1_us / core_us, 2)}
+    return figure
 
 
-def _today_latency(day: Any, threads: int, seed: int) -> dict[str, Any] | None:
-    """``agenda_for`` (the Today page's selector) for random consultants from ``threads``
-    threads at once, each with its own connection; None if the selector is not there yet."""
-    from concurrent.futures import ThreadPoolExecutor
+def _today_user(args: tuple[int, str, int, int, bool]) -> list[tuple[float, int]]:
+    """One consultant (in a forked process, with its own connection) opening Today ``calls``
+    times through the whole Django stack, pausing 0.5–1.5 s between taps when ``think``."""
+    from django.db import connections
+    from django.test import Client as Browser
+
+    user_id, day, calls, seed, think = args
+    rng = random.Random(seed * 1000 + user_id)
+    browser = Browser()
+    browser.force_login(User.objects.get(pk=user_id))
+    url = f"/today/?day={day}"
+    browser.get(url)  # a worker process serves many requests: its first, cold one is not timed
+    found = []
+    try:
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            response = browser.get(url)
+            elapsed = (time.perf_counter() - t0) * 1000
+            assert response.status_code == 200, response.status_code
+            found.append((elapsed, response.content.count(b'class="agenda-item ')))
+            if think:
+                time.sleep(rng.uniform(0.5, 1.5))
+    finally:
+        connections.close_all()
+    return found
+
+
+def _today_latency(day: Any, users: int, seed: int) -> dict[str, Any]:
+    """The Today page (GET /today/, middleware, selector and template) for ``users`` consultants
+    at once, each in its own process like requests spread over a server's workers; with several
+    users each pauses 0.5–1.5 s between taps, as a consultant working through the list does."""
+    import multiprocessing
 
     from django.db import connections
 
-    try:
-        from rapport.outreach.selectors import agenda_for
-    except ImportError:
-        return None
-    consultants = list(User.objects.filter(username__startswith="bench-c").order_by("pk"))
-    for user in consultants[:5]:
-        agenda_for(user=user, day=day)
-    calls = TODAY_CALLS_PER_THREAD if threads > 1 else 100
-
-    def work(k: int) -> list[tuple[float, int]]:
-        rng = random.Random(seed * 1000 + k)
-        found = []
-        try:
-            for _ in range(calls):
-                user = rng.choice(consultants)
-                t0 = time.perf_counter()
-                page = agenda_for(user=user, day=day)
-                found.append(((time.perf_counter() - t0) * 1000, len(page.items)))
-        finally:
-            connections.close_all()
-        return found
-
-    with ThreadPoolExecutor(threads) as pool:
-        results = [item for part in pool.map(work, range(threads)) for item in part]
+    consultants = list(
+        User.objects.filter(username__startswith="bench-c")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    rng = random.Random(seed)
+    chosen = rng.sample(consultants, min(users, len(consultants)))
+    calls = TODAY_CALLS_PER_USER if users > 1 else 100
+    jobs = [(pk, day.isoformat(), calls, seed, users > 1) for pk in chosen]
+    connections.close_all()  # the children open their own
+    with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+        results = [item for part in pool.map(_today_user, jobs) for item in part]
     timings = [ms for ms, _ in results]
     return {
-        "kind": f"today_{threads}_users", "p50_ms": round(statistics.median(timings), 2),
+        "kind": f"today_{users}_users", "p50_ms": round(statistics.median(timings), 2),
         "p95_ms": round(_percentile(timings, 95), 2), "max_ms": round(max(timings), 2),
         "samples": len(timings), "consultants": len(consultants),
         "avg_items": round(sum(n for _, n in results) / len(results), 1),
