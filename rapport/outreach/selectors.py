@@ -118,6 +118,7 @@ class AgendaPage:
     moved: list[AgendaItem]
     waiting: list[AgendaItem]
     counts: dict[str, int] = field(default_factory=dict)
+    unassigned: bool = False
     monthly_minimum: int = 0
     quiet_until: datetime | None = None
 
@@ -195,17 +196,26 @@ def message_for(
     return Message(text=text, link=link(text), link_template=link(TEXT_MARK) or "")
 
 
-def agenda_for(*, user: User, day: date, consultant: User | None = None) -> AgendaPage:
+def agenda_for(
+    *, user: User, day: date, consultant: User | None = None, unassigned: bool = False
+) -> AgendaPage:
     """Today for a consultant (the user, or one of a manager's team): due and overdue contacts
     by priority within the daily capacity, the overflow moved inside its window, and replies
-    being waited for."""
+    being waited for. ``unassigned``: a manager's view of the contacts of clients without a
+    consultant in the stores they manage (nobody else would see them)."""
     who = consultant or user
     store = home_store_for(user=who)
     rules = day_rules_for(store)
     capacity = rules.capacity
-    mine = Touchpoint.objects.filter(assignee=who)
-    if not scope_for(user).all_stores:
-        mine = mine.filter(store_id__in=scope_for(user).store_ids)
+    scope = scope_for(user)
+    if unassigned:
+        mine = Touchpoint.objects.filter(assignee__isnull=True)
+        if not scope.all_stores:
+            mine = mine.filter(store_id__in=scope.managed_store_ids)
+    else:
+        mine = Touchpoint.objects.filter(assignee=who)
+        if not scope.all_stores:
+            mine = mine.filter(store_id__in=scope.store_ids)
     # Every candidate as plain values (a big book may have hundreds overdue); full rows only
     # for what the page shows.
     due = list(
@@ -291,8 +301,9 @@ def agenda_for(*, user: User, day: date, consultant: User | None = None) -> Agen
             "moved": len(plan.moved),
             "later": len(plan.later),
         },
-        monthly_minimum=rules.monthly_minimum,
+        monthly_minimum=0 if unassigned else rules.monthly_minimum,
         quiet_until=rules.quiet_until_at(timezone.now()),
+        unassigned=unassigned,
     )
 
 

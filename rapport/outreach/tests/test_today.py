@@ -383,3 +383,23 @@ def test_today_costs_the_same_queries_for_one_or_many_contacts(
     with django_assert_num_queries(14):
         response = browser.get(url)
     assert len(response.context["page"].items) == 4
+
+
+def test_a_manager_sees_the_contacts_of_clients_without_a_consultant(world: World) -> None:
+    from rapport.clients.services import client_reassign
+
+    point = birthday_today(world)
+    client_reassign(actor=world.manager, clients=[world.client], owner=None)
+    assert Touchpoint.objects.get(pk=point.pk).assignee_id is None
+    assert agenda_for(user=world.owner, day=timezone.localdate()).items == []
+    page = agenda_for(user=world.manager, day=timezone.localdate(), unassigned=True)
+    assert [item.touchpoint.pk for item in page.items] == [point.pk]
+
+    url = reverse("outreach:today") + "?consultant=0"
+    browser = Browser()
+    browser.force_login(world.manager)
+    assert f'id="tp-{point.pk}"' in browser.get(url).content.decode()
+    browser.force_login(world.owner)
+    assert browser.get(url).status_code == 404
+    browser.force_login(world.stranger)
+    assert agenda_for(user=world.stranger, day=timezone.localdate(), unassigned=True).items == []

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,8 @@ from rapport.outreach.selectors import (
     message_for,
     touchpoint_get_for,
 )
+
+UNASSIGNED = 0  # ?consultant=0: the contacts of clients without a consultant
 
 
 class DayForm(forms.Form):
@@ -57,8 +59,14 @@ def today(request: AuthedRequest) -> HttpResponse:
     form.is_valid()
     data = form.cleaned_data if form.is_valid() else {}
     day: date = data.get("day") or timezone.localdate()
-    consultant = consultant_get_for(user=request.user, pk=data.get("consultant"))
-    page = agenda_for(user=request.user, day=day, consultant=consultant)
+    chosen = data.get("consultant")
+    if chosen == UNASSIGNED:  # a manager's view of the clients nobody looks after
+        if not scope_for(request.user).is_manager:
+            raise Http404("No such consultant")
+        page = agenda_for(user=request.user, day=day, unassigned=True)
+    else:
+        consultant = consultant_get_for(user=request.user, pk=chosen)
+        page = agenda_for(user=request.user, day=day, consultant=consultant)
     team = consultants_for(user=request.user) if scope_for(request.user).is_manager else None
     return render(
         request,
