@@ -53,7 +53,7 @@ def test_plan_prints_the_stored_plan_from_today(world: World) -> None:
         f"Анна Иванова (#{world.client.pk}): 3 planned contacts",
         f"{d[0]}  manual                                   personal  sms       manual",
         f"{d[1]}  client_birthday + holiday_greeting       personal  whatsapp  fixed    "
-        "first_name=Анна age=30",
+        "age=30 first_name=Анна",
         f"{d[2]}  care_tips                                useful    whatsapp  flexible "
         "items=Кольцо/Цепочка purchase_date=2026-01-05",
     ]
