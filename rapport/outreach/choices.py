@@ -55,3 +55,13 @@ class Occasion(models.TextChoices):
     KEY_DATE = "key_date", _("Important date")
     INTRODUCTION = "introduction", _("Introduction from the new consultant")
     MANUAL = "manual", _("Planned by hand")
+
+
+# The store's greeted dates by key (rapport.core.planner.DEFAULT_GREETED_DATES), as people say them.
+HOLIDAY_NAMES = {
+    "new_year": _("New Year"),
+    "womens_day": _("8 March"),
+    "defenders_day": _("23 February"),
+    "valentines_day": _("14 February"),
+    "mothers_day": _("Mother's Day"),
+}

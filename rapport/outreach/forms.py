@@ -7,7 +7,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rapport.clients.choices import Channel
 from rapport.core import planner
+from rapport.outreach.choices import HOLIDAY_NAMES, Category, Outcome
+from rapport.outreach.services import DRAFT_MAX, SNOOZE_DAYS
 
 # --- the store standard and the occasion catalogue ---------------------------------------------
 
@@ -19,13 +22,6 @@ AUDIENCE_CHOICES = [
     ("m", _("Men")),
     ("none", _("Nobody")),
 ]
-GREETED_DATE_NAMES = {
-    "new_year": _("New Year"),
-    "womens_day": _("8 March"),
-    "defenders_day": _("23 February"),
-    "valentines_day": _("14 February"),
-    "mothers_day": _("Mother's Day"),
-}
 
 
 class StandardForm(forms.Form):
@@ -70,7 +66,7 @@ class StandardForm(forms.Form):
         initial = {rule["key"]: rule for rule in self.initial.get("greeted_dates", [])}
         self.greeted_rows: list[tuple[str, forms.BoundField, forms.BoundField]] = []
         for rule in planner.DEFAULT_GREETED_DATES:
-            name = str(GREETED_DATE_NAMES.get(rule.key, rule.key))
+            name = str(HOLIDAY_NAMES.get(rule.key, rule.key))
             given = initial.get(rule.key, {"greet": rule.greet, "gift_ideas": rule.gift_ideas})
             for prefix, key, label in (
                 ("greet", "greet", _("Greeting")),
@@ -138,3 +134,45 @@ class OccasionForm(forms.Form):
             self.fields["enabled"].disabled = True
             self.fields["enabled"].initial = True
             self.fields["enabled"].help_text = _("Always on.")
+
+
+# --- Today and the plan by hand ----------------------------------------------------------------
+
+
+class DayForm(forms.Form):
+    day = forms.DateField(required=False)
+    consultant = forms.IntegerField(required=False)
+
+
+class DraftForm(forms.Form):
+    text = forms.CharField(label=_("Message"), widget=forms.Textarea, max_length=DRAFT_MAX)
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Outcome.choices)
+    text = forms.CharField(required=False, max_length=DRAFT_MAX)
+
+
+class SnoozeForm(forms.Form):
+    days = forms.TypedChoiceField(choices=[(d, d) for d in SNOOZE_DAYS], coerce=int)
+
+
+class MoveForm(forms.Form):
+    due_on = forms.DateField(label=_("Date"))
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", "—"), *Channel.choices], required=False
+    )
+
+
+class AddForm(forms.Form):
+    due_on = forms.DateField(label=_("Date"))
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    category = forms.ChoiceField(
+        label=_("Category"), choices=Category.choices, initial=Category.PERSONAL
+    )
+    text = forms.CharField(
+        label=_("Message or reminder"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=DRAFT_MAX,
+    )

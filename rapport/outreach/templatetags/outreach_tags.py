@@ -8,21 +8,12 @@ from typing import Any
 from django import template
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from rapport.clients.choices import Relation
-from rapport.outreach.choices import Occasion
+from rapport.outreach.choices import HOLIDAY_NAMES, Occasion
 from rapport.outreach.models import Touchpoint
 
 register = template.Library()
-
-HOLIDAYS = {
-    "new_year": gettext_lazy("New Year"),
-    "womens_day": gettext_lazy("8 March"),
-    "defenders_day": gettext_lazy("23 February"),
-    "valentines_day": gettext_lazy("14 February"),
-    "mothers_day": gettext_lazy("Mother's Day"),
-}
 
 
 def _day(iso: Any) -> str:
@@ -62,7 +53,7 @@ def reason(point: Touchpoint) -> str:
     if occasion == Occasion.SERVICE_DUE:
         return _("Service due on %(date)s") % {"date": _day(p.get("date"))}
     if occasion in (Occasion.HOLIDAY_GREETING, Occasion.HOLIDAY_GIFT_IDEAS):
-        holiday = HOLIDAYS.get(p.get("holiday", ""), _day(p.get("holiday_date")))
+        holiday = HOLIDAY_NAMES.get(p.get("holiday", ""), _day(p.get("holiday_date")))
         if occasion == Occasion.HOLIDAY_GIFT_IDEAS:
             return _("%(holiday)s is coming: gift ideas") % {"holiday": holiday}
         return _("%(holiday)s: a greeting") % {"holiday": holiday}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,36 +12,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from rapport.base.http import AuthedRequest
-from rapport.clients.choices import Channel
 from rapport.clients.selectors import client_get_for
 from rapport.outreach import services
-from rapport.outreach.choices import Category
+from rapport.outreach.forms import AddForm, MoveForm
 from rapport.outreach.selectors import touchpoint_get_for
-
-
-class MoveForm(forms.Form):
-    due_on = forms.DateField(label=gettext_lazy("Date"))
-    channel = forms.ChoiceField(
-        label=gettext_lazy("Channel"), choices=[("", "—"), *Channel.choices], required=False
-    )
-
-
-class AddForm(forms.Form):
-    due_on = forms.DateField(label=gettext_lazy("Date"))
-    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=Channel.choices)
-    category = forms.ChoiceField(
-        label=gettext_lazy("Category"), choices=Category.choices, initial=Category.PERSONAL
-    )
-    text = forms.CharField(
-        label=gettext_lazy("Message or reminder"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=services.DRAFT_MAX,
-    )
 
 
 def _back(client_pk: int) -> HttpResponse:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,13 +11,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from rapport.accounts.selectors import consultants_for, home_store_for, scope_for
 from rapport.base.http import AuthedRequest
 from rapport.outreach import services
 from rapport.outreach.choices import Outcome
+from rapport.outreach.forms import DayForm, DraftForm, OutcomeForm, SnoozeForm
 from rapport.outreach.selectors import (
     AgendaItem,
     Drafter,
@@ -30,26 +29,6 @@ from rapport.outreach.selectors import (
 )
 
 UNASSIGNED = 0  # ?consultant=0: the contacts of clients without a consultant
-
-
-class DayForm(forms.Form):
-    day = forms.DateField(required=False)
-    consultant = forms.IntegerField(required=False)
-
-
-class DraftForm(forms.Form):
-    text = forms.CharField(
-        label=gettext_lazy("Message"), widget=forms.Textarea, max_length=services.DRAFT_MAX
-    )
-
-
-class OutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(choices=Outcome.choices)
-    text = forms.CharField(required=False, max_length=services.DRAFT_MAX)
-
-
-class SnoozeForm(forms.Form):
-    days = forms.TypedChoiceField(choices=[(d, d) for d in services.SNOOZE_DAYS], coerce=int)
 
 
 @login_required
