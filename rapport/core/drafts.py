@@ -264,26 +264,43 @@ def render(template: str, values: Mapping[str, str]) -> str:
     return _clean(text) if vanished else text.strip()
 
 
-def template_errors(template: str) -> list[str]:
-    """What is wrong with a template, in English: empty, too long, unknown names, stray braces."""
-    errors: list[str] = []
+def template_problems(template: str) -> list[tuple[str, dict[str, Any]]]:
+    """What is wrong with a template, as ``(code, values)`` for the caller to phrase: ``empty``,
+    ``too_long`` (length, limit), ``unclosed``, ``unopened``, ``unknown`` (name, names)."""
     if not template.strip():
-        return ["The message is empty."]
+        return [("empty", {})]
+    problems: list[tuple[str, dict[str, Any]]] = []
     if len(template) > MAX_LENGTH:
-        errors.append(f"The message is too long: {len(template)} characters, at most {MAX_LENGTH}.")
+        problems.append(("too_long", {"length": len(template), "limit": MAX_LENGTH}))
     unknown: list[str] = []
     for match in _TOKEN.finditer(template):
         token, name = match.group(0), match.group(1)
         if token == "{":
-            errors.append("A “{” has no matching “}” (write {{ for a brace).")
+            problems.append(("unclosed", {}))
         elif token == "}":
-            errors.append("A “}” has no matching “{” (write }} for a brace).")
+            problems.append(("unopened", {}))
         elif name is not None and name.strip() not in PLACEHOLDERS and name not in unknown:
             unknown.append(name)
-    errors += [
-        f"Unknown placeholder {{{name}}}: use one of {', '.join(PLACEHOLDERS)}." for name in unknown
-    ]
-    return list(dict.fromkeys(errors))
+    names = ", ".join(PLACEHOLDERS)
+    problems += [("unknown", {"name": name, "names": names}) for name in unknown]
+    found: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    for code, values in problems:
+        found.setdefault((code, str(sorted(values.items()))), (code, values))
+    return list(found.values())
+
+
+ENGLISH_PROBLEMS = {
+    "empty": "The message is empty.",
+    "too_long": "The message is too long: {length} characters, at most {limit}.",
+    "unclosed": "A “{{” has no matching “}}” (write {{{{ for a brace).",
+    "unopened": "A “}}” has no matching “{{” (write }}}} for a brace).",
+    "unknown": "Unknown placeholder {{{name}}}: use one of {names}.",
+}
+
+
+def template_errors(template: str) -> list[str]:
+    """What is wrong with a template, in English (the pages phrase the problems themselves)."""
+    return [ENGLISH_PROBLEMS[code].format(**values) for code, values in template_problems(template)]
 
 
 def _text(value: Any) -> str:

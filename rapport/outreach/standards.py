@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from rapport.accounts.models import Store, User
 from rapport.accounts.selectors import scope_for
@@ -22,6 +23,23 @@ from rapport.core import drafts, planner
 from rapport.outreach.choices import Category, Occasion
 from rapport.outreach.jobs import replan_store
 from rapport.outreach.models import OccasionTemplate, Standard
+
+TEMPLATE_PROBLEMS = {
+    "empty": gettext_lazy("The message is empty."),
+    "too_long": gettext_lazy("The message is too long: %(length)s characters, at most %(limit)s."),
+    "unclosed": gettext_lazy("A “{” has no matching “}” (write {{ for a brace)."),
+    "unopened": gettext_lazy("A “}” has no matching “{” (write }} for a brace)."),
+    "unknown": gettext_lazy("Unknown placeholder {%(name)s}: use one of %(names)s."),
+}
+
+
+def template_errors(text: str) -> list[str]:
+    """What is wrong with a template, in the reader's language."""
+    return [
+        str(TEMPLATE_PROBLEMS[code]) % values if values else str(TEMPLATE_PROBLEMS[code])
+        for code, values in drafts.template_problems(text)
+    ]
+
 
 # The category of each occasion, as the planner gives it (DESIGN §3's default catalogue).
 OCCASION_CATEGORIES: dict[str, str] = {
@@ -318,7 +336,7 @@ def occasion_template_set(
     if not text or text == drafts.default_template(occasion, language).strip():
         OccasionTemplate.objects.filter(store=store, occasion=occasion, language=language).delete()
         return None
-    errors = drafts.template_errors(text)
+    errors = template_errors(text)
     if errors:
         raise ValidationError({"text": errors})
     template, _created = OccasionTemplate.objects.update_or_create(

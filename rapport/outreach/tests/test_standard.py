@@ -28,6 +28,7 @@ from rapport.outreach.standards import (
     occasion_template_set,
     standard_get_for,
     standard_update,
+    template_errors,
     template_for,
 )
 from rapport.testing import World, make_user
@@ -452,7 +453,7 @@ def test_the_page_shows_a_text_error_under_its_language_and_saves_nothing(world:
     )
     assert response.status_code == 200
     row = next(r for r in response.context["rows"] if r.entry.occasion == "feedback")
-    assert row.form.errors == {"text_en": drafts.template_errors("Hi {nme}")}
+    assert row.form.errors == {"text_en": template_errors("Hi {nme}")}
     assert OccasionTemplate.objects.count() == 0
 
 
