@@ -14,7 +14,14 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rapport.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["rapport", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        execute_from_command_line(["rapport", *(sys.argv[1:] if argv is None else argv)])
+    except BrokenPipeError:
+        # `rapport agenda … | head`: the reader left; stop quietly, as Unix tools do (the
+        # Python documentation's recipe: point stdout at devnull so the exit flush succeeds).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
 
 
 if __name__ == "__main__":
