@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time as clock
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -47,6 +47,13 @@ CHANNEL_NEEDS = {
     Channel.EMAIL: {ContactKind.EMAIL},
 }
 _NEEDS = {str(channel): {str(kind) for kind in kinds} for channel, kinds in CHANNEL_NEEDS.items()}
+
+
+def reachable(consented: Iterable[str], address_kinds: Collection[str]) -> frozenset[str]:
+    """The consented channels the card has an address for (the only ones a plan may use)."""
+    return frozenset(c for c in consented if _NEEDS.get(c, set()) & set(address_kinds))
+
+
 HISTORY_DAYS = 3 * 365
 CHUNK = 2_000
 _GREET_AUDIENCES = frozenset({"all", "f", "m", "none"})
@@ -291,13 +298,10 @@ def _load(
             contacted in clients:  # fmt: skip
         if pk not in wanted:  # in the range, not asked for
             continue
-        reachable = addresses.get(pk, set())
         found[pk] = planner.PlanClient(
             id=pk,
             status=status,
-            consented_channels=frozenset(
-                c for c in consents.get(pk, ()) if _NEEDS.get(c, set()) & reachable
-            ),
+            consented_channels=reachable(consents.get(pk, ()), addresses.get(pk, set())),
             preferred_channel=preferred or None,
             birthday=birthday,
             language=language,
@@ -557,28 +561,3 @@ def replan_chunk(
     stats.load_seconds, stats.plan_seconds = loaded - started, planned - loaded
     stats.save_seconds = done - planned
     return stats
-
-
-def plan_rows(client: Client, plan: Iterable[planner.Touchpoint]) -> list[Touchpoint]:
-    """Unsaved rows for a plan's touchpoints (manual ones are rows already)."""
-    return [
-        Touchpoint(
-            client=client,
-            store_id=client.store_id,
-            assignee_id=client.owner_id,
-            due_on=point.date,
-            window_start=point.window_start,
-            window_end=point.window_end,
-            occasion=point.occasion,
-            category=point.category,
-            channel=point.channel or "",
-            is_fixed=point.is_fixed,
-            may_break_min_gap=point.may_break_min_gap,
-            priority=point.priority,
-            relative_id=point.relative_id,
-            merged_occasions=list(point.merged_occasions),
-            reason=point.reason_params,
-        )
-        for point in plan
-        if not point.is_manual  # manual touchpoints are rows already; the plan only keeps them
-    ]

@@ -22,6 +22,7 @@ from rapport.outreach.models import Contact, Touchpoint
 from rapport.outreach.planning import (
     CHUNK,
     PlanStats,
+    reachable,
     replan_chunk,
     standard_for,
 )
@@ -89,14 +90,9 @@ def _check_open(point: Touchpoint) -> None:
 
 def reachable_channels(client: Client) -> frozenset[str]:
     """Channels the client agreed to and the card has an address for (uses prefetched rows)."""
-    from rapport.outreach.planning import CHANNEL_NEEDS
-
-    kinds = {point.kind for point in client.contact_points.all()}
-    return frozenset(
-        consent.channel
-        for consent in client.consents.all()
-        if consent.status == ConsentStatus.GRANTED
-        and CHANNEL_NEEDS.get(Channel(consent.channel), set()) & kinds
+    return reachable(
+        (c.channel for c in client.consents.all() if c.status == ConsentStatus.GRANTED),
+        {point.kind for point in client.contact_points.all()},
     )
 
 
