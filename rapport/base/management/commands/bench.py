@@ -667,11 +667,10 @@ def _load_history(*, clients: int, seed: int, marker: str) -> None:
     their cards and three years of history, in bulk (COPY on PostgreSQL)."""
     from django.utils import timezone
 
-    from rapport.base.management.commands.demo import DORMANT_OVERDUE_RATIO
+    from rapport.base.management.commands.demo import generated_status
     from rapport.clients.models import Consent, KeyDate, Preference, Relative
     from rapport.core.generator import generate_clients
     from rapport.core.normalize import name_skeleton, phone_suffix_key
-    from rapport.core.status import REGULAR_THRESHOLD
     from rapport.sales.models import Purchase, PurchaseLine, Visit
 
     today = timezone.localdate()
@@ -731,11 +730,7 @@ def _load_history(*, clients: int, seed: int, marker: str) -> None:
         owner, home = consultants[gen.index % n_consultants]
         created = when(gen.created_at)
         last = gen.purchases[-1].at if gen.purchases else None
-        status = "new"
-        if len(gen.purchases) >= REGULAR_THRESHOLD and last is not None:
-            overdue = (today - last.date()).days / max(gen.rhythm_days, 1.0)
-            dormant = gen.lapsed_at is not None and overdue > DORMANT_OVERDUE_RATIO
-            status = "dormant" if dormant else "regular"
+        status = generated_status(gen, today)
         tables[Client][1].append((
             pk, home, owner, gen.first_name, gen.last_name, gen.middle_name, gen.gender,
             when(gen.birthday), gen.language, gen.preferred_channel, status, created, created,

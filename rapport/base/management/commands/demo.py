@@ -325,7 +325,7 @@ class _Loader:
                     birthday=gen.birthday,
                     language=gen.language,
                     preferred_channel=gen.preferred_channel,
-                    status=self._status(gen, last_purchase),
+                    status=generated_status(gen, self.today),
                     created_at=gen.created_at,
                     purchase_count=len(gen.purchases),
                     last_purchase_at=last_purchase,
@@ -501,11 +501,14 @@ class _Loader:
         ]
         TimelineEvent.objects.bulk_create(events, batch_size=BATCH)
 
-    def _status(self, gen: GenClient, last_purchase: datetime | None) -> str:
-        """New below the regular threshold; regular; dormant once far past their own rhythm."""
-        if len(gen.purchases) < REGULAR_THRESHOLD or last_purchase is None:
-            return ClientStatus.NEW
-        overdue = (self.today - last_purchase.date()).days / max(gen.rhythm_days, 1.0)
-        if gen.lapsed_at is not None and overdue > DORMANT_OVERDUE_RATIO:
-            return ClientStatus.DORMANT
-        return ClientStatus.REGULAR
+
+def generated_status(gen: GenClient, today: date) -> str:
+    """A generated client's status: new below the regular threshold, regular, or dormant once
+    lapsed and far past their own rhythm (the demo and the benchmarks load clients alike)."""
+    last_purchase = gen.purchases[-1].at if gen.purchases else None
+    if len(gen.purchases) < REGULAR_THRESHOLD or last_purchase is None:
+        return ClientStatus.NEW
+    overdue = (today - last_purchase.date()).days / max(gen.rhythm_days, 1.0)
+    if gen.lapsed_at is not None and overdue > DORMANT_OVERDUE_RATIO:
+        return ClientStatus.DORMANT
+    return ClientStatus.REGULAR
