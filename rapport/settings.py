@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "rapport.clients",
     "rapport.sales",
     "rapport.outreach",
+    "rapport.insights",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -7,5 +7,6 @@ urlpatterns = [
     path("clients/", include("rapport.clients.urls")),
     path("", include("rapport.sales.urls")),
     path("", include("rapport.outreach.urls")),
+    path("", include("rapport.insights.urls")),
     path("admin/", admin.site.urls),
 ]

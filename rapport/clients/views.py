@@ -44,6 +44,8 @@ from rapport.clients.selectors import (
     client_get_for,
     client_search,
 )
+from rapport.insights.presenters import client_numbers
+from rapport.insights.selectors import client_score_for
 from rapport.outreach.choices import Category
 from rapport.outreach.selectors import plan_timeline_for
 from rapport.outreach.services import reachable_channels
@@ -164,6 +166,7 @@ def card(request: AuthedRequest, pk: int) -> HttpResponse:
         "plan_channels": [(c.value, c.label) for c in Channel if c.value in channels],
         "plan_categories": Category.choices,
     }
+    context["numbers"] = client_numbers(client_score_for(data.client), data.client.store.currency)
     if scope_for(request.user).manages_store(data.client.store_id):
         context["owners"] = consultants_for(user=request.user).filter(
             memberships__store_id=data.client.store_id

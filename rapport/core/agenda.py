@@ -27,7 +27,7 @@ class Due:
     window_end: date
     is_fixed: bool  # a fixed date (birthday, holiday…): never silently dropped
     priority: int  # the occasion's priority (higher first), see planner.PRIORITY
-    value: float = 0.0  # value × risk (CLV × (1 − P(alive)) or overdue ratio); 0 when unknown
+    value: float = 0.0  # value × risk (see rapport.insights.scoring.priority); 0 when unknown
 
 
 @dataclass(frozen=True, slots=True)

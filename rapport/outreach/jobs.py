@@ -1,12 +1,14 @@
 """Background jobs for contact plans (Django's tasks API; run by ``rapport worker``).
 
-- ``replan_all``: the nightly rolling-horizon re-plan of every client, in chunks.
+- ``nightly``: every client's numbers refreshed (:mod:`rapport.insights`), then the rolling-horizon
+  re-plan of every client, in chunks (statuses first, so plans follow them).
+- ``replan_all``: the re-plan alone.
 - ``replan_clients`` / ``replan_store``: re-plan some clients, or a store's, off the request.
 - ``touchpoint_email_send``: a touchpoint's system e-mail (:mod:`rapport.outreach.mailing`).
 
 Every job is idempotent: a plan is saved as a diff, so running a job twice (a retry, or two
 workers) leaves the same rows. :func:`nightly_enqueue` is what the worker calls to start
-``replan_all`` once a night; the date is claimed in the database, so two workers never both do.
+``nightly`` once a night; the date is claimed in the database, so two workers never both do.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from rapport.outreach.models import NightlyRun
 from rapport.outreach.services import plans_rebuild
 
 NIGHTLY_AFTER = day_time(3, 0)  # server time (settings.TIME_ZONE)
-NIGHTLY_JOB = "replan_all"
+NIGHTLY_JOB = "nightly"
 
 
 def _day(day: str | None) -> date:
@@ -36,6 +38,18 @@ def replan_all(day: str | None = None) -> dict[str, Any]:
     """Re-plan every client for ``day`` (ISO date, default today), chunk by chunk."""
     ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
     return plans_rebuild(client_ids=ids, today=_day(day)).as_dict()
+
+
+@task()
+def nightly(day: str | None = None) -> dict[str, Any]:
+    """Refresh every client's scores and status, then re-plan every client for ``day``."""
+    from rapport.insights.services import scores_refresh
+
+    today = _day(day)
+    scored = scores_refresh(today=today)
+    ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    planned = plans_rebuild(client_ids=ids, today=today)
+    return {"scores": scored.as_dict(), "plans": planned.as_dict()}
 
 
 @task()
@@ -64,7 +78,7 @@ def touchpoint_email_send(
 
 
 def nightly_enqueue(now: datetime | None = None) -> bool:
-    """Enqueue tonight's ``replan_all`` if it is past 03:00 and no worker did for this date yet.
+    """Enqueue tonight's ``nightly`` pass if it is past 03:00 and no worker did for this date yet.
 
     The (job, date) row and the queued task are written in one transaction; a second worker
     trying the same date hits the unique constraint and backs off. True if this call enqueued.
@@ -77,7 +91,7 @@ def nightly_enqueue(now: datetime | None = None) -> bool:
     try:
         with transaction.atomic():
             run = NightlyRun.objects.create(job=NIGHTLY_JOB, on=local.date())
-            result = replan_all.enqueue(day=local.date().isoformat())
+            result = nightly.enqueue(day=local.date().isoformat())
             run.task_id = str(result.id)
             run.save(update_fields=["task_id"])
     except IntegrityError:

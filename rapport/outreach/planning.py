@@ -23,7 +23,6 @@ from django.db.models import (
     F,
     FloatField,
     OuterRef,
-    Q,
     Subquery,
     TextField,
     Value,
@@ -32,6 +31,7 @@ from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from rapport.accounts.models import Store
+from rapport.base.queries import among as ids_q
 from rapport.clients.choices import Channel, ConsentStatus, ContactKind
 from rapport.clients.models import Client, Consent, ContactPoint, KeyDate, Preference, Relative
 from rapport.core import planner
@@ -132,16 +132,6 @@ def standards_for(store_ids: Iterable[int]) -> dict[int, planner.Standard]:
     return {pk: _standard(rows.get(pk), country) for pk, country in countries.items()}
 
 
-def _among(ids: Sequence[int], field: str = "client_id") -> Q:
-    """``field IN ids``, or a range when the ids are nearly contiguous (a chunk of a full
-    re-plan): one condition instead of thousands of parameters. Callers ignore the rows of
-    clients in the range that were not asked for."""
-    low, high = min(ids), max(ids)
-    if high - low < 2 * len(ids):
-        return Q(**{f"{field}__gte": low, f"{field}__lte": high})
-    return Q(**{f"{field}__in": list(ids)})
-
-
 # --- loading ------------------------------------------------------------------------------------
 
 
@@ -176,7 +166,7 @@ def _load(
     ids = list(client_ids)
     if not ids:
         return {}, {}
-    wanted, among = set(ids), _among(ids)
+    wanted, among = set(ids), ids_q(ids)
     tz = timezone.get_current_timezone()
     since = datetime.combine(today - timedelta(days=HISTORY_DAYS), time.min, tzinfo=tz)
 
@@ -186,7 +176,7 @@ def _load(
         .values(day=TruncDate("at"))[:1]
     )
     clients = list(
-        Client.objects.filter(_among(ids, "pk"))
+        Client.objects.filter(ids_q(ids, "pk"))
         .order_by()
         .annotate(last_contact=Subquery(last_contact, output_field=DateField()))
         .values_list("pk", "status", "preferred_channel", "birthday", "language", "gender",
@@ -255,7 +245,7 @@ def _load(
     if bought:
         for purchase_id, description in (
             PurchaseLine.objects.filter(
-                _among(ids, "purchase__client_id"), purchase__purchased_at__gte=since
+                ids_q(ids, "purchase__client_id"), purchase__purchased_at__gte=since
             )
             .order_by("purchase_id", "pk")
             .values_list("purchase_id", "description")
@@ -427,7 +417,7 @@ def plans_save(
     drafts: dict[int, list[tuple[int, str, int | None, date, date, str]]] = defaultdict(list)
     for pk, draft, *key in (
         Touchpoint.objects.filter(
-            _among(list(plans)),
+            ids_q(list(plans)),
             status=TouchpointStatus.PLANNED,
             is_manual=False,
             due_on__gte=today,

@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.fields.json import KT
 from django.http import Http404
 from django.utils import timezone
 
@@ -196,6 +195,12 @@ def message_for(
     return Message(text=text, link=link(text), link_template=link(TEXT_MARK) or "")
 
 
+# The client's value × risk comes from their scores (rapport.insights), 0 before the first scoring.
+_CANDIDATE_COLUMNS = (
+    "pk", "due_on", "window_start", "window_end", "is_fixed", "priority", "client__score__priority",
+)  # fmt: skip
+
+
 def agenda_for(
     *, user: User, day: date, consultant: User | None = None, unassigned: bool = False
 ) -> AgendaPage:
@@ -219,9 +224,9 @@ def agenda_for(
     # Every candidate as plain values (a big book may have hundreds overdue); full rows only
     # for what the page shows.
     due = list(
-        mine.filter(status=TouchpointStatus.PLANNED, due_on__lte=day)
-        .annotate(ratio=KT("reason__overdue_ratio"))
-        .values_list("pk", "due_on", "window_start", "window_end", "is_fixed", "priority", "ratio")
+        mine.filter(status=TouchpointStatus.PLANNED, due_on__lte=day).values_list(
+            *_CANDIDATE_COLUMNS
+        )
     )
     plan = agenda_core.build_agenda(
         [
@@ -232,9 +237,9 @@ def agenda_for(
                 window_end=end,
                 is_fixed=fixed,
                 priority=priority,
-                value=float(ratio or 0.0),
+                value=float(value or 0.0),
             )
-            for pk, due_on, start, end, fixed, priority, ratio in due
+            for pk, due_on, start, end, fixed, priority, value in due
         ],
         day=day,
         capacity=capacity,

@@ -17,7 +17,7 @@ from rapport.clients.choices import TimelineKind
 from rapport.clients.models import Client
 from rapport.clients.selectors import client_get_for
 from rapport.clients.timeline import timeline_record
-from rapport.core.status import status_after_purchase
+from rapport.insights.services import client_score_refresh
 from rapport.outreach.services import plan_rebuild
 from rapport.sales.choices import VisitPurpose
 from rapport.sales.models import Product, Purchase, PurchaseLine, Return, ReturnLine, Visit
@@ -136,8 +136,8 @@ def _client_summary_refresh(client: Client) -> None:
     client.purchase_count = purchases.count()
     last = purchases.order_by("-purchased_at").values_list("purchased_at", flat=True).first()
     client.last_purchase_at = last
-    client.status = status_after_purchase(client.status, client.purchase_count)
-    client.save(update_fields=["purchase_count", "last_purchase_at", "status", "updated_at"])
+    client.save(update_fields=["purchase_count", "last_purchase_at", "updated_at"])
+    client_score_refresh(client=client)  # numbers and status, before the plan reads the status
 
 
 @transaction.atomic
@@ -214,6 +214,7 @@ def return_record(
             "items": [line.description for line, _ in taken],
         },
     )
+    client_score_refresh(client=purchase.client)
     plan_rebuild(client=purchase.client)
     return sale_return
 
@@ -249,5 +250,6 @@ def visit_record(
         visit=visit,
         data={"purpose": visit.purpose, "looked_at": visit.looked_at},
     )
+    client_score_refresh(client=client)
     plan_rebuild(client=client)
     return visit

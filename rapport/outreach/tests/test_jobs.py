@@ -59,9 +59,9 @@ def test_the_nightly_re_plan_is_queued_once_after_three_and_the_worker_runs_it(
     assert nightly_enqueue(at(3, 1)) is True
     assert nightly_enqueue(at(4, 30)) is False  # another worker, or the next minute
     run = NightlyRun.objects.get()
-    assert (run.job, run.on) == ("replan_all", timezone.localdate())
+    assert (run.job, run.on) == ("nightly", timezone.localdate())
     queued = DBTaskResult.objects.get()
-    assert (str(queued.id), queued.task_path) == (run.task_id, "rapport.outreach.jobs.replan_all")
+    assert (str(queued.id), queued.task_path) == (run.task_id, "rapport.outreach.jobs.nightly")
 
     run_worker()
 
@@ -69,10 +69,11 @@ def test_the_nightly_re_plan_is_queued_once_after_three_and_the_worker_runs_it(
     planned = Touchpoint.objects.filter(client=world.client).count()
     assert planned > 0
     assert queued.status == "SUCCESSFUL"
-    summary = queued.return_value or {}
+    summary = (queued.return_value or {})["plans"]
     assert {k: summary[k] for k in ("clients", "inserted", "deleted", "kept")} == {
         "clients": 1, "inserted": planned, "deleted": 0, "kept": 0,
     }  # fmt: skip
+    assert (queued.return_value or {})["scores"]["clients"] == 1  # scored before it was planned
     assert DBTaskResult.objects.count() == 1  # the worker's own check found tonight's row
 
 
@@ -87,7 +88,7 @@ def test_the_next_night_is_queued_again(world: World) -> None:
 
 def test_replan_clients_through_the_queue_is_idempotent(world: World, worker_signals: None) -> None:
     with_consent(world)
-    NightlyRun.objects.create(job="replan_all", on=timezone.localdate())  # tonight's is done
+    NightlyRun.objects.create(job="nightly", on=timezone.localdate())  # tonight's is done
     replan_clients.enqueue([world.client.pk, 999_999])
     run_worker()
     first = set(Touchpoint.objects.values_list("pk", flat=True))

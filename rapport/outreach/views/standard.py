@@ -13,41 +13,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from rapport.accounts.models import Store
-from rapport.accounts.selectors import scope_for, stores_for
 from rapport.base.forms import call_service
-from rapport.base.http import AuthedRequest
+from rapport.base.http import AuthedRequest, store_choices_for, store_for_request
 from rapport.core import drafts
 from rapport.outreach import standards
 from rapport.outreach.choices import Occasion
 from rapport.outreach.forms import OccasionForm, StandardForm
 
 
-def _store(request: AuthedRequest) -> Store:
-    """The store the page is about: ``?store=ID`` among the user's, else the first they manage."""
-    stores = stores_for(user=request.user)
-    raw = request.GET.get("store", "")
-    if raw:
-        store = stores.filter(pk=int(raw)).first() if raw.isdigit() else None
-    else:
-        managed = scope_for(request.user).managed_store_ids
-        store = (stores.filter(pk__in=managed) if managed else stores).order_by("pk").first()
-    if store is None:
-        raise Http404("No such store")
-    return store
-
-
-def _store_choices(request: AuthedRequest, store: Store) -> list[Store]:
-    """The other stores to switch to, for an admin or a manager of several stores."""
-    scope = scope_for(request.user)
-    if not scope.all_stores and len(scope.store_ids) < 2:
-        return []
-    return list(stores_for(user=request.user).order_by("name"))
-
-
 @login_required
 def standard_edit(request: AuthedRequest) -> HttpResponse:
     """The store's contact standard: spacing, horizon, capacity, quiet hours, greeted holidays."""
-    store = _store(request)
+    store = store_for_request(request)
     standard = standards.standard_get_for(user=request.user, store=store)
     can_edit = standards.can_edit_standard(user=request.user, store=store)
     if request.method == "POST" and not can_edit:
@@ -67,7 +44,7 @@ def standard_edit(request: AuthedRequest) -> HttpResponse:
         "outreach/standard.html",
         {
             "store": store,
-            "stores": _store_choices(request, store),
+            "stores": store_choices_for(request),
             "form": form,
             "can_edit": can_edit,
         },
@@ -86,7 +63,7 @@ class _Row:
 @login_required
 def templates_edit(request: AuthedRequest) -> HttpResponse:
     """The occasion catalogue: switch occasions on or off and write their texts in each language."""
-    store = _store(request)
+    store = store_for_request(request)
     catalogue = standards.catalogue_for(user=request.user, store=store)
     can_edit = standards.can_edit_standard(user=request.user, store=store)
     posted: OccasionForm | None = None
@@ -123,7 +100,7 @@ def templates_edit(request: AuthedRequest) -> HttpResponse:
         "outreach/templates.html",
         {
             "store": store,
-            "stores": _store_choices(request, store),
+            "stores": store_choices_for(request),
             "rows": rows,
             "can_edit": can_edit,
             "placeholders": sorted(drafts.PLACEHOLDERS.items()),

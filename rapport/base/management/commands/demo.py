@@ -35,7 +35,8 @@ from rapport.clients.models import (
 )
 from rapport.core.generator import GenClient, generate_clients, product_catalogue
 from rapport.core.normalize import name_skeleton, phone_suffix_key
-from rapport.core.status import REGULAR_THRESHOLD
+from rapport.core.scores import Thresholds
+from rapport.insights.services import scores_refresh
 from rapport.outreach.choices import Outcome, TouchpointStatus
 from rapport.outreach.models import Contact, Touchpoint
 from rapport.outreach.selectors import Drafter
@@ -191,14 +192,15 @@ def demo_setup(
         bar.update(len(batch))
     bar.close()
     ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
-    plans = tqdm(
-        total=2 * clients, desc="contact plans", unit="", disable=not progress, leave=False
-    )
+    plans = tqdm(total=clients, desc="contact plans", unit="", disable=not progress, leave=False)
     start = today - timedelta(days=HISTORY_DAYS)
     plans_rebuild(client_ids=ids, today=start, progress=plans.update)
     _work_the_plans(start, today, seed)
-    plans_rebuild(client_ids=ids, today=today, progress=plans.update)
     plans.close()
+    with tqdm(total=clients, desc="scores", unit="", disable=not progress, leave=False) as bar:
+        scores_refresh(today=today, progress=bar.update)
+    with tqdm(total=clients, desc="today's plans", unit="", disable=not progress) as bar:
+        plans_rebuild(client_ids=ids, today=today, progress=bar.update)
 
 
 # What consultants did with their contacts: (outcome, weight) for messages and for calls.
@@ -506,7 +508,7 @@ def generated_status(gen: GenClient, today: date) -> str:
     """A generated client's status: new below the regular threshold, regular, or dormant once
     lapsed and far past their own rhythm (the demo and the benchmarks load clients alike)."""
     last_purchase = gen.purchases[-1].at if gen.purchases else None
-    if len(gen.purchases) < REGULAR_THRESHOLD or last_purchase is None:
+    if len(gen.purchases) < Thresholds().regular_purchases or last_purchase is None:
         return ClientStatus.NEW
     overdue = (today - last_purchase.date()).days / max(gen.rhythm_days, 1.0)
     if gen.lapsed_at is not None and overdue > DORMANT_OVERDUE_RATIO:

@@ -5,9 +5,9 @@ Start as many as needed, on as many machines as needed: with PostgreSQL they cla
 (``--queue-name``, ``--batch``, ``--max-tasks``, ``--interval``, ``--worker-id`` …).
 
 Nightly jobs: each worker checks once a minute (with ``--batch``, once at start) whether tonight's
-contact-plan re-plan (``rapport.outreach.jobs.replan_all``, after 03:00 server time) is queued
-for today's date, and queues it if not; the date is claimed in the database, so however many
-workers run, it is queued once.
+pass (``rapport.outreach.jobs.nightly``: client scores, then the contact-plan re-plan; after
+03:00 server time) is queued for today's date, and queues it if not; the date is claimed in the
+database, so however many workers run, it is queued once.
 """
 
 from __future__ import annotations
