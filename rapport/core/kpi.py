@@ -20,8 +20,10 @@ Definitions (the source articles give the formulas; the boundaries are chosen he
   the contact day. A purchase on the contact's own day does not count: days carry no time, and
   the thank-you logged after a purchase would otherwise claim the purchase that caused it. Each
   purchase goes to the latest contact before it (among same-day contacts, the last one passed),
-  so a contact made after the period can take a purchase from a contact made in it; periods
-  therefore add up. Pass contacts from ``period.start`` to ``period.end + window_days``.
+  and a contact counts as returned when it holds at least one purchase (one overtaken by a later
+  contact before the client came does not count). A contact made after the period can
+  take a purchase from a contact made in it, so periods add up. Pass contacts from
+  ``period.start`` to ``period.end + window_days``; purchases up to ``period.end + window_days``.
 - NPS bands: the seed gives "> 50 excellent, 10–45 to improve, < 10 poor" and leaves 45–50
   open. Excellent needs strictly more than 50, so everything from 10 up to and including 50 is
   the middle band, coded ``"good"`` (shown as "to improve"); below 10 is ``"poor"``.
@@ -536,7 +538,7 @@ def outreach_returns(
     keep = _in(contacts.day, first, last + window_days - 1)
     client, day = contacts.client[keep], contacts.day[keep]
     inside = day <= last
-    bought = _in(sales.day, first + 1, last + window_days)
+    bought = _in(sales.day, first + 1, last + window_days) & bool(client.size)
     buyer, bought_on, amount = sales.client[bought], sales.day[bought], sales.amount[bought]
 
     span = last + window_days - first + 1  # days first … last + window_days
@@ -633,9 +635,39 @@ def plan_adherence(
     return overall, per_consultant
 
 
-def funnel_steps(funnel: Funnel) -> tuple[Ratio, Ratio, Ratio, Ratio]:
+def funnel(
+    due: Due,
+    contacts: Contacts,
+    sales: Sales,
+    period: Period,
+    *,
+    visits: Sales | None = None,
+    window_days: int = 14,
+) -> Funnel:
+    """Touchpoints due and done, then the period's contacts replied, followed by a visit, a sale."""
+    first, last = _bounds(period)
+    planned = _in(due.due, first, last)
+    inside = _in(contacts.day, first, last)
+    came = sales
+    if visits is not None:  # visits without a purchase; a purchase is a visit of its own
+        came = Sales(
+            client=np.concatenate([sales.client, visits.client]),
+            day=np.concatenate([sales.day, visits.day]),
+            amount=np.concatenate([sales.amount, visits.amount]),
+            consultant=np.concatenate([sales.consultant, visits.consultant]),
+        )
+    return Funnel(
+        planned=int(planned.sum()),
+        done=int((due.done[planned] >= 0).sum()),
+        replied=int(contacts.replied[inside].sum()),
+        visited=outreach_returns(contacts, came, period, window_days=window_days).returned,
+        bought=outreach_returns(contacts, sales, period, window_days=window_days).returned,
+    )
+
+
+def funnel_steps(counts: Funnel) -> tuple[Ratio, Ratio, Ratio, Ratio]:
     """Each funnel stage as a share of the one before: done, replied, visited, bought."""
-    stages = (funnel.planned, funnel.done, funnel.replied, funnel.visited, funnel.bought)
+    stages = (counts.planned, counts.done, counts.replied, counts.visited, counts.bought)
     return (
         _ratio(stages[1], stages[0]),
         _ratio(stages[2], stages[1]),

@@ -2,7 +2,9 @@
 
 Pure functions over frozen dataclasses, no Django: the ``insights`` app loads a client into a
 :class:`History`, calls :func:`figures` and saves the :class:`Figures` it gets back. Built for the
-nightly batch over every client: one sort and one pass over the receipts per client.
+nightly batch over a million clients: one pass over the receipts (sorted only when they do not
+come in date order) and two over the contacts; about 28 µs for a client with 10–20 receipts in
+date order on one core of a shared EPYC (about 32 µs when they come shuffled).
 
 Decisions (each one is explained again where it is applied):
 
@@ -193,7 +195,8 @@ def _constructor[T](cls: type[T]) -> Callable[..., T]:
     scope |= {f"_set_{name}": getattr(cls, name).__set__ for name in names}
     body = "".join(f"    _set_{name}(_o, {name})\n" for name in names)
     exec(f"def make({', '.join(names)}):\n    _o = _new(_cls)\n{body}    return _o\n", scope)
-    return scope["make"]  # type: ignore[no-any-return]
+    make: Callable[..., T] = scope["make"]
+    return make
 
 
 _new_rhythm = _constructor(Rhythm)
@@ -506,8 +509,20 @@ def _signals(f: _Facts, th: Thresholds) -> tuple[Signal, ...]:
 def churn_signals(
     history: History, today: date, thresholds: Thresholds = Thresholds()
 ) -> tuple[Signal, ...]:
-    """The signs that a client may be leaving (basket, intervals, returns, silence, services,
-    lateness), each with the numbers behind it; see the module's decision 5 for the rules."""
+    """The signs that a client may be leaving, each with the numbers the card shows for it.
+
+    The rules are the module's decision 5; the evidence (amounts net, gaps and ages in days, dates
+    as ISO strings, "" when there is none):
+
+    - ``basket_shrinking``: recent_avg, earlier_avg, change (recent / earlier − 1), recent_count,
+      earlier_count;
+    - ``intervals_lengthening``: recent_gap (mean of the last 2), earlier_gap (median), ratio;
+    - ``returns``: returned_recent, returns_recent (receipts), return_share, complaints_recent;
+    - ``unanswered``: streak (contacts without a reply since the last one), last_reply,
+      declined_on, opted_out_on;
+    - ``services_dropped``: last_service, days_since_service, purchases_since;
+    - ``overdue``: days_since, interval, low, high, ratio ("every 7–9 weeks; 12 weeks now").
+    """
     return _signals(_Facts(history, today), thresholds)
 
 
@@ -553,8 +568,13 @@ def _type(f: _Facts) -> ClientType:
 
 
 def client_type(history: History, today: date) -> ClientType:
-    """The client's buying type (loyal, discount, impulse, need, wandering, or unknown when there
-    is too little history); see the module's decision 6 for the rules and their precedence."""
+    """The client's buying type from the seed article, or ``unknown`` with too little history.
+
+    The rules and their precedence are the module's decision 6. The evidence always holds reason
+    (which rule matched), purchase_days, visits, discount_share, discounted_share (receipts bought
+    at ≥ 20 % off), regularity and single_item_share; an impulse buyer's also holds
+    largest_ticket_ratio (largest net ticket ÷ median net ticket: the one-off bigger purchases).
+    """
     return _type(_Facts(history, today))
 
 

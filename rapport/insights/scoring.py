@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from rapport.base.queries import among
+from rapport.clients.choices import ClientStatus
 from rapport.clients.models import Client
 from rapport.core import btyd, scores
 from rapport.insights.models import ClientScore, ScoreSettings, ScoringRun
@@ -119,7 +120,7 @@ class Loaded:
 
 
 _SALE_COLUMNS = (
-    "client_id", TruncDate("purchased_at"), "total", "discount_total", "returned_total", "items",
+    "client_id", "day", "total", "discount_total", "returned_total", "items", "services",
 )  # fmt: skip
 
 
@@ -138,13 +139,20 @@ def histories_for(ids: Sequence[int]) -> Loaded:
             loaded.stores[pk] = store_id
             loaded.statuses[pk] = status
     sales: dict[int, list[scores.Sale]] = defaultdict(list)
-    for client_id, day, total, discount, returned, items in (
+    for client_id, day, total, discount, returned, items, services in (
         Purchase.objects.filter(among(ids))
-        .annotate(items=Coalesce(Sum("lines__quantity"), 0))
+        .annotate(
+            day=TruncDate("purchased_at"),
+            items=Coalesce(Sum("lines__quantity"), 0),
+            services=Coalesce(Sum("lines__quantity", filter=Q(lines__product__is_service=True)), 0),
+        )
+        .order_by("client_id", "day", "pk")  # the core's fast path: receipts in date order
         .values_list(*_SALE_COLUMNS)
     ):
         sales[client_id].append(
-            scores.Sale(day, float(total), float(discount), float(returned), int(items))
+            scores.Sale(
+                day, float(total), float(discount), float(returned), int(items), int(services)
+            )
         )
     visits: dict[int, list[date]] = defaultdict(list)
     for client_id, day in Visit.objects.filter(among(ids)).values_list(
@@ -356,6 +364,14 @@ class ScoreStats:
         }
 
 
+def kept_status(current: str, computed: str) -> str:
+    """The status to store: the computed one, except that a client a manager made VIP stays VIP
+    while they are active (only dormant or former takes it away)."""
+    if current == ClientStatus.VIP and computed in (ClientStatus.NEW, ClientStatus.REGULAR):
+        return current
+    return computed
+
+
 def score_chunk(
     ids: Sequence[int],
     today: date,
@@ -371,8 +387,9 @@ def score_chunk(
         p_alive = _maybe(model[0]) if model else None
         figures = scores.figures(history, today, rule.thresholds, p_alive=p_alive)
         rows.append(score_row(pk, figures, model, today))
-        if figures.status != loaded.statuses[pk]:
-            statuses[pk] = figures.status
+        status = kept_status(loaded.statuses[pk], figures.status)
+        if status != loaded.statuses[pk]:
+            statuses[pk] = status
     return rows, statuses
 
 

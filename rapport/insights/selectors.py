@@ -263,9 +263,10 @@ def _month_starts(until: date, months: int) -> list[date]:
     return starts
 
 
-def dashboard_for(scope: DashboardScope) -> Dashboard:
+def dashboard_for(scope: DashboardScope, *, today: date | None = None) -> Dashboard:
     """The KPIs of the scope for its period, each beside the previous period of the same length."""
     period = scope.period
+    today = today or period.end
     before = kpi.previous_period(period)
     sales = sales_for(scope)
     contacts = contacts_for(scope)
@@ -321,8 +322,9 @@ def dashboard_for(scope: DashboardScope) -> Dashboard:
             money=True,
         )
     )
-    adherence, by_consultant = kpi.plan_adherence(due_for(scope, period), period)
-    adherence_before, _ = kpi.plan_adherence(due_for(scope, before), before)
+    due_now = due_for(scope, period)
+    adherence, by_consultant = kpi.plan_adherence(due_now, period, as_of=today)
+    adherence_before, _ = kpi.plan_adherence(due_for(scope, before), before, as_of=today)
     board.tiles.append(_ratio_tile("adherence", adherence.rate, adherence_before.rate))
 
     board.cohorts = kpi.cohort_retention(sales, until=period.end, months=12)
@@ -333,7 +335,7 @@ def dashboard_for(scope: DashboardScope) -> Dashboard:
             sales, kpi.Period(start, end), regular_purchases=regular_purchases
         )
         board.regular_by_month.append((start, share.value))
-    board.funnel = _funnel(scope, period, contacts, sales, window)
+    board.funnel = _funnel(scope, period, due_now, contacts, sales, window)
     board.concentration = _concentration(kpi.concentration(sales, period))
     board.consultants = _consultant_rows(att_now, contacts, period, by_consultant)
     board.categories = sorted(
@@ -356,50 +358,29 @@ def _next_month(day: date) -> date:
 def _funnel(
     scope: DashboardScope,
     period: kpi.Period,
+    due: kpi.Due,
     contacts: kpi.Contacts,
     sales: kpi.Sales,
     window: int,
 ) -> kpi.Funnel:
-    """Planned → done → replied → visited → bought, for the touchpoints due in the period."""
-    start, end = period.start.toordinal(), period.end.toordinal()
-    due = due_for(scope, period)
-    in_period = (contacts.day >= start) & (contacts.day <= end)
-    clients = contacts.client[in_period]
-    days = contacts.day[in_period]
+    """Planned → done → replied → visited → bought, for the period (visits without a purchase
+    count as coming in)."""
     visits = Visit.objects.filter(client__store_id__in=scope.store_ids)
     if scope.consultant is not None:
         visits = visits.filter(client__owner=scope.consultant)
-    visit_rows = list(
+    rows = list(
         visits.filter(
             visited_at__date__gte=period.start,
             visited_at__date__lte=period.end + timedelta(days=window),
         ).values_list("client_id", TruncDate("visited_at"))
     )
     came = kpi.Sales(
-        client=np.concatenate([sales.client, np.array([c for c, _ in visit_rows], dtype=np.int64)]),
-        day=np.concatenate([sales.day, _day_numbers([d for _, d in visit_rows])]),
-        amount=np.concatenate([sales.amount, np.zeros(len(visit_rows))]),
-        consultant=np.concatenate([sales.consultant, np.zeros(len(visit_rows), dtype=np.int64)]),
+        client=np.array([c for c, _ in rows], dtype=np.int64),
+        day=_day_numbers([d for _, d in rows]),
+        amount=np.zeros(len(rows)),
+        consultant=np.zeros(len(rows), dtype=np.int64),
     )
-    return kpi.Funnel(
-        planned=int(due.due.size),
-        done=int(np.count_nonzero(due.done >= 0)),
-        replied=int(np.count_nonzero(contacts.replied[in_period])),
-        visited=_followed_by(clients, days, came, window),
-        bought=_followed_by(clients, days, sales, window),
-    )
-
-
-def _followed_by(clients: np.ndarray, days: np.ndarray, sales: kpi.Sales, window: int) -> int:
-    """How many of the contacts were followed by a purchase (or visit) within the window."""
-    if clients.size == 0 or sales.client.size == 0:
-        return 0
-    order = np.lexsort((sales.day, sales.client))
-    keys = sales.client[order] * 10_000_000 + sales.day[order]
-    first_after = np.searchsorted(keys, clients * 10_000_000 + days + 1)
-    found = first_after < keys.size
-    next_keys = np.where(found, keys[np.minimum(first_after, keys.size - 1)], -1)
-    return int(np.count_nonzero(found & (next_keys <= clients * 10_000_000 + days + window)))
+    return kpi.funnel(due, contacts, sales, period, visits=came, window_days=window)
 
 
 def _concentration(rows: tuple[kpi.Concentration, ...]) -> list[tuple[Client, kpi.Concentration]]:

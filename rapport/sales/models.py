@@ -22,6 +22,11 @@ class Product(models.Model):
     colour = models.CharField(_("colour"), max_length=40, blank=True)
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=Decimal("0"))
     is_active = models.BooleanField(_("on sale"), default=True)
+    is_service = models.BooleanField(
+        _("service"),
+        default=False,
+        help_text=_("Cleaning, repair, engraving, fitting, gift wrap: not goods."),
+    )
 
     class Meta:
         ordering = ["name"]

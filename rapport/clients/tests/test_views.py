@@ -121,12 +121,12 @@ def test_card_query_count_is_fixed(world: World, django_assert_num_queries) -> N
     url = reverse("clients:card", args=[world.client.pk])
     add_history(0)
     # session, user, scope, home store, client, 8 prefetches (dates' relatives, purchase lines),
-    # timeline, the plan's contacts and touchpoints
-    with django_assert_num_queries(17):
+    # timeline, the plan's contacts and touchpoints, the client's numbers
+    with django_assert_num_queries(18):
         browser.get(url)
     for index in range(1, 4):
         add_history(index)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         response = browser.get(url)
     assert response.status_code == 200
 

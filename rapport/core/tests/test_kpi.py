@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
+from typing import cast
 
 import numpy as np
 import pytest
@@ -28,6 +30,7 @@ from rapport.core.kpi import (
     client_base,
     cohort_retention,
     concentration,
+    funnel,
     funnel_steps,
     nps,
     nps_band,
@@ -42,6 +45,16 @@ from rapport.core.kpi import (
 )
 
 MARCH = Period(date(2025, 3, 1), date(2025, 3, 31))
+
+
+def approx(value: float) -> float:
+    """pytest.approx typed as the float it stands for, to sit inside a dataclass."""
+    return cast(float, pytest.approx(value))
+
+
+def arr(values: object) -> np.ndarray:
+    """A NumPy array of anything list-like."""
+    return np.asarray(values)
 
 
 def day(text: str) -> int:
@@ -62,11 +75,11 @@ def make_sales(rows: list[tuple[int, str, float]]) -> Sales:
 def make_contacts(rows: list[tuple[int, str, int, str]]) -> Contacts:
     """Contacts from (client, ISO day, consultant, category) rows; none replied."""
     return Contacts(
-        client=[r[0] for r in rows],
-        day=[day(r[1]) for r in rows],
-        consultant=[r[2] for r in rows],
-        category=[r[3] for r in rows],
-        replied=[False] * len(rows),
+        client=arr([r[0] for r in rows]),
+        day=arr([day(r[1]) for r in rows]),
+        consultant=arr([r[2] for r in rows]),
+        category=arr([r[3] for r in rows]),
+        replied=np.zeros(len(rows), dtype=bool),
     )
 
 
@@ -119,10 +132,10 @@ def test_active_days_boundaries() -> None:
     # 1 Mar (31 Dec … 28 Feb); at the end in the 60 days ending 31 Mar (31 Jan … 31 Mar).
     start, end = MARCH.start.toordinal(), MARCH.end.toordinal()
     sales = Sales(
-        client=[1, 2, 3, 4],
-        day=[start - 60, start - 61, end - 59, end - 60],
-        amount=[1.0] * 4,
-        consultant=[0] * 4,
+        client=arr([1, 2, 3, 4]),
+        day=arr([start - 60, start - 61, end - 59, end - 60]),
+        amount=np.ones(4),
+        consultant=np.zeros(4, dtype=np.int64),
     )
     assert date.fromordinal(start - 60) == date(2024, 12, 31)
     assert date.fromordinal(end - 59) == date(2025, 1, 31)
@@ -166,7 +179,7 @@ def test_regular_share_by_hand() -> None:
     # their March revenue 350 + 400 = 750 of 1370.
     clients, revenue = regular_share(SALES, MARCH)
     assert clients == Ratio(50.0, 2.0, 4.0)
-    assert revenue == Ratio(pytest.approx(100 * 750 / 1370), 750.0, 1370.0)
+    assert revenue == Ratio(approx(100 * 750 / 1370), 750.0, 1370.0)
     clients, revenue = regular_share(SALES, MARCH, regular_purchases=4)
     assert clients == Ratio(0.0, 0.0, 4.0)
     assert revenue.value == 0.0
@@ -183,19 +196,20 @@ def test_regular_purchases_must_be_positive() -> None:
 def test_top_share_by_hand() -> None:
     # 4 buyers: the top 20 % is ⌈0.8⌉ = 1 client (client 3, 500 of 1370); the top half is
     # clients 3 and 5 (900); everyone is 100 %.
-    assert top_share(SALES, MARCH) == Ratio(pytest.approx(100 * 500 / 1370), 500.0, 1370.0)
+    assert top_share(SALES, MARCH) == Ratio(approx(100 * 500 / 1370), 500.0, 1370.0)
     assert top_share(SALES, MARCH, top=0.5).numerator == 900.0
     assert top_share(SALES, MARCH, top=1.0).value == 100.0
 
 
 def test_top_share_rounds_the_client_count_up() -> None:
-    # 15 clients of 1 each: 20 % is exactly 3 clients (0.2 × 15 is 3.0000000000000004 in floats)
-    sales = Sales(client=range(15), day=[day("2025-03-02")] * 15, amount=[1.0] * 15,
-                  consultant=[0] * 15)  # fmt: skip
-    assert top_share(sales, MARCH) == Ratio(20.0, 3.0, 15.0)
-    # 7 clients: ⌈1.4⌉ = 2 clients
-    assert top_share(Sales(client=range(7), day=[day("2025-03-02")] * 7, amount=[1.0] * 7,
-                           consultant=[0] * 7), MARCH).numerator == 2.0  # fmt: skip
+    def equal(count: int) -> Sales:
+        return make_sales([(c, "2025-03-02", 1) for c in range(count)])
+
+    # 15 clients of 1 each: 20 % is 3 clients; 7 clients: ⌈1.4⌉ = 2
+    assert top_share(equal(15), MARCH) == Ratio(20.0, 3.0, 15.0)
+    assert top_share(equal(7), MARCH).numerator == 2.0
+    # 0.55 × 100 is 55.00000000000001 in floats: still 55 clients, not 56
+    assert top_share(equal(100), MARCH, top=0.55).numerator == 55.0
     with pytest.raises(ValueError):
         top_share(SALES, MARCH, top=0)
 
@@ -203,9 +217,9 @@ def test_top_share_rounds_the_client_count_up() -> None:
 def test_concentration_by_hand() -> None:
     # Shares of 1370: client 3 36.5 %, 5 29.2 %, 1 25.5 %, 2 8.8 %.
     assert concentration(SALES, MARCH) == (
-        Concentration(3, 500.0, pytest.approx(100 * 500 / 1370)),
-        Concentration(5, 400.0, pytest.approx(100 * 400 / 1370)),
-        Concentration(1, 350.0, pytest.approx(100 * 350 / 1370)),
+        Concentration(3, 500.0, approx(100 * 500 / 1370)),
+        Concentration(5, 400.0, approx(100 * 400 / 1370)),
+        Concentration(1, 350.0, approx(100 * 350 / 1370)),
     )
     assert [c.client for c in concentration(SALES, MARCH, threshold=0.3)] == [3]
 
@@ -372,10 +386,16 @@ def test_a_contact_after_the_period_takes_the_purchase_and_periods_add_up() -> N
 
 
 def test_contacts_accept_none_as_no_category() -> None:
-    contacts = Contacts(client=[1], day=[day("2025-03-02")], consultant=[0],
-                        category=np.array([None], dtype=object), replied=[True])  # fmt: skip
+    contacts = Contacts(
+        client=arr([1]),
+        day=arr([day("2025-03-02")]),
+        consultant=arr([0]),
+        category=np.array([None], dtype=object),
+        replied=arr([True]),
+    )
     assert contacts.category.tolist() == [""]
-    assert outreach_returns(contacts, SALES, MARCH).by_category == {"": (1, 0, 0.0)}
+    # 2 Mar for client 1, who bought on 5 Mar (350)
+    assert outreach_returns(contacts, SALES, MARCH).by_category == {"": (1, 1, 350.0)}
 
 
 # --- the contact plan ----------------------------------------------------------------------------
@@ -384,10 +404,10 @@ def test_contacts_accept_none_as_no_category() -> None:
 def make_due(rows: list[tuple[int, str, str, str | None]]) -> Due:
     """Due touchpoints from (consultant, due, window end, done or None) rows."""
     return Due(
-        consultant=[r[0] for r in rows],
-        due=[day(r[1]) for r in rows],
-        window_end=[day(r[2]) for r in rows],
-        done=[day(r[3]) if r[3] else -1 for r in rows],
+        consultant=arr([r[0] for r in rows]),
+        due=arr([day(r[1]) for r in rows]),
+        window_end=arr([day(r[2]) for r in rows]),
+        done=arr([day(r[3]) if r[3] else -1 for r in rows]),
     )
 
 
@@ -408,7 +428,7 @@ def test_plan_adherence_by_hand() -> None:
     assert overall == Adherence(5, 3, 1, 1, Ratio(60.0, 3.0, 5.0), 1.25)
     assert per_consultant == {
         7: Adherence(2, 1, 1, 0, Ratio(50.0, 1.0, 2.0), 2.5),
-        8: Adherence(3, 2, 0, 1, Ratio(pytest.approx(200 / 3), 2.0, 3.0), 0.0),
+        8: Adherence(3, 2, 0, 1, Ratio(approx(200 / 3), 2.0, 3.0), 0.0),
     }
 
 
@@ -419,13 +439,33 @@ def test_plan_adherence_leaves_open_windows_pending_as_of_a_day() -> None:
             (1, "2025-03-05", "2025-03-11", None),  # window ends on 11 Mar itself: pending
             (1, "2025-03-03", "2025-03-10", None),  # window closed: missed
             (1, "2025-03-20", "2025-03-25", None),  # not due yet: pending
-            (1, "2025-03-02", "2025-03-04", "2025-03-04"),  # on time
+            (1, "2025-03-02", "2025-03-04", "2025-03-04"),  # on time, 2 days after due
         ]
     )
     overall, _ = plan_adherence(due, MARCH, as_of=date(2025, 3, 11))
-    assert overall == Adherence(5, 1, 0, 1, Ratio(50.0, 1.0, 2.0), 0.0, pending=3)
+    assert overall == Adherence(5, 1, 0, 1, Ratio(50.0, 1.0, 2.0), 2.0, pending=3)
     overall, _ = plan_adherence(due, MARCH)
     assert (overall.missed, overall.pending, overall.rate.value) == (4, 0, 20.0)
+
+
+def test_funnel_by_hand() -> None:
+    # Touchpoints: the five due in March of the adherence case, four of them done.
+    due = make_due(
+        [
+            (7, "2025-03-01", "2025-03-03", "2025-03-02"),
+            (7, "2025-03-31", "2025-04-02", "2025-04-04"),
+            (7, "2025-02-28", "2025-03-02", None),
+            (8, "2025-03-10", "2025-03-12", None),
+            (8, "2025-03-15", "2025-03-20", "2025-03-14"),
+            (8, "2025-03-20", "2025-03-20", "2025-03-20"),
+        ]
+    )
+    # Contacts of the outreach case; A (February), B and E replied: 2 in March. Bought: B, D, G.
+    # Client 3 visits without buying on 12 Mar, two days after E: visited B, D, E, G.
+    contacts = dataclasses.replace(CONTACTS, replied=arr([1, 1, 0, 0, 1, 0, 0]))
+    visits = make_sales([(3, "2025-03-12", 0)])
+    assert funnel(due, contacts, SALES, MARCH, visits=visits) == Funnel(5, 4, 2, 4, 3)
+    assert funnel(due, contacts, SALES, MARCH) == Funnel(5, 4, 2, 3, 3)
 
 
 def test_funnel_steps() -> None:
@@ -478,7 +518,7 @@ def test_nps_rejects_answers_outside_the_scale() -> None:
     for answers in ([11], [-1], [7.5], [float("nan")], ["9"]):
         with pytest.raises(ValueError):
             nps(answers)  # type: ignore[arg-type]
-    assert nps([9.0, 0.0]).score == 0.0
+    assert nps(np.array([9.0, 0.0])).score == 0.0
 
 
 def test_nps_without_answers() -> None:
@@ -554,9 +594,15 @@ def test_malformed_inputs_are_refused() -> None:
     with pytest.raises(ValueError):
         Period(date(2025, 3, 2), date(2025, 3, 1))
     with pytest.raises(ValueError):
-        Sales(client=[1, 2], day=[1], amount=[1.0], consultant=[0])
+        Sales(client=arr([1, 2]), day=arr([1]), amount=arr([1.0]), consultant=arr([0]))
     with pytest.raises(ValueError):
-        Contacts(client=[1], day=[1], consultant=[0], category=["a", "b"], replied=[True])
+        Contacts(
+            client=arr([1]),
+            day=arr([1]),
+            consultant=arr([0]),
+            category=arr(["a", "b"]),
+            replied=arr([True]),
+        )
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -565,12 +611,20 @@ BASE = date(2025, 1, 1).toordinal()
 
 
 @st.composite
-def sales_data(draw: st.DrawFn, max_rows: int = 30) -> list[tuple[int, int, float]]:
+def sales_data(
+    draw: st.DrawFn, low: int = -400, high: int = 150, clients: int = 6, min_rows: int = 0
+) -> list[tuple[int, int, float]]:
     """(client, day, amount) rows: few clients, days around BASE, whole non-negative amounts."""
     row = st.tuples(
-        st.integers(1, 6), st.integers(BASE - 400, BASE + 150), st.integers(0, 1000).map(float)
+        st.integers(1, clients),
+        st.integers(BASE + low, BASE + high),
+        st.integers(0, 1000).map(float),
     )
-    return draw(st.lists(row, max_size=max_rows))
+    return draw(st.lists(row, min_size=min_rows, max_size=40))
+
+
+# Denser data, so that contacts are often followed by purchases.
+near_sales = sales_data(low=-60, high=90, clients=4, min_rows=5)
 
 
 @st.composite
@@ -582,15 +636,15 @@ def periods(draw: st.DrawFn) -> Period:
 
 
 @st.composite
-def contact_data(draw: st.DrawFn, max_rows: int = 20) -> list[tuple[int, int, int, str]]:
+def contact_data(draw: st.DrawFn) -> list[tuple[int, int, int, str]]:
     """(client, day, consultant, category) rows."""
     row = st.tuples(
-        st.integers(1, 6),
-        st.integers(BASE - 80, BASE + 150),
+        st.integers(1, 4),
+        st.integers(BASE - 60, BASE + 90),
         st.integers(0, 3),
         st.sampled_from(["selling", "personal", "useful", ""]),
     )
-    return draw(st.lists(row, max_size=max_rows))
+    return draw(st.lists(row, min_size=3, max_size=25))
 
 
 def to_sales(rows: list[tuple[int, int, float]], spread: int = 1) -> Sales:
@@ -606,11 +660,11 @@ def to_sales(rows: list[tuple[int, int, float]], spread: int = 1) -> Sales:
 def to_contacts(rows: list[tuple[int, int, int, str]]) -> Contacts:
     """Contacts from (client, day, consultant, category) rows."""
     return Contacts(
-        client=[r[0] for r in rows],
-        day=[r[1] for r in rows],
-        consultant=[r[2] for r in rows],
-        category=[r[3] for r in rows],
-        replied=[False] * len(rows),
+        client=arr([r[0] for r in rows]),
+        day=arr([r[1] for r in rows]),
+        consultant=arr([r[2] for r in rows]),
+        category=arr([r[3] for r in rows]),
+        replied=np.zeros(len(rows), dtype=bool),
     )
 
 
@@ -638,7 +692,7 @@ def brute_outreach(
 
 
 @settings(max_examples=200, deadline=None)
-@given(sales_data(), contact_data(), periods(), st.integers(1, 30))
+@given(near_sales, contact_data(), periods(), st.integers(1, 30))
 def test_outreach_matches_the_definition_and_never_attributes_more_than_the_sales(
     rows: list[tuple[int, int, float]],
     contact_rows: list[tuple[int, int, int, str]],
@@ -660,7 +714,7 @@ def test_outreach_matches_the_definition_and_never_attributes_more_than_the_sale
 
 
 @settings(max_examples=100, deadline=None)
-@given(sales_data(), contact_data(), periods(), st.integers(1, 30))
+@given(near_sales, contact_data(), periods(), st.integers(1, 30))
 def test_outreach_over_two_adjacent_periods_adds_up(
     rows: list[tuple[int, int, float]],
     contact_rows: list[tuple[int, int, int, str]],
@@ -732,7 +786,11 @@ def test_top_share_is_at_least_its_share_of_clients(
 
 
 @settings(max_examples=200, deadline=None)
-@given(sales_data(), st.integers(BASE - 200, BASE + 150), st.integers(1, 14))
+@given(
+    sales_data(low=-200, clients=4, min_rows=3),
+    st.integers(BASE - 100, BASE + 150),
+    st.integers(1, 8),
+)
 def test_cohorts_and_monthly_revenue_match_the_definitions(
     rows: list[tuple[int, int, float]], until_day: int, months: int
 ) -> None:
@@ -772,7 +830,7 @@ def test_cohorts_and_monthly_revenue_match_the_definitions(
 
 
 @settings(max_examples=100, deadline=None)
-@given(sales_data(), contact_data(), periods(), st.randoms(use_true_random=False))
+@given(near_sales, contact_data(), periods(), st.randoms(use_true_random=False))
 def test_row_order_and_sparse_ids_change_nothing(
     rows: list[tuple[int, int, float]],
     contact_rows: list[tuple[int, int, int, str]],
@@ -818,10 +876,10 @@ def test_plan_adherence_counts_add_up(
     rows: list[tuple[int, int, int, int | None]], period: Period, as_of: int | None
 ) -> None:
     due = Due(
-        consultant=[r[0] for r in rows],
-        due=[r[1] for r in rows],
-        window_end=[r[1] + r[2] for r in rows],
-        done=[-1 if r[3] is None else r[1] + r[3] for r in rows],
+        consultant=arr([r[0] for r in rows]),
+        due=arr([r[1] for r in rows]),
+        window_end=arr([r[1] + r[2] for r in rows]),
+        done=arr([-1 if r[3] is None else r[1] + r[3] for r in rows]),
     )
     overall, per = plan_adherence(
         due, period, as_of=None if as_of is None else date.fromordinal(as_of)

@@ -40,7 +40,7 @@ def change_pct(change: float | None) -> str:
     """A relative change as "+12 %" / "−8 %" (empty when there is nothing to compare)."""
     if change is None:
         return ""
-    pct = round(change * 100)
+    pct = round(change)  # kpi.change is already a percentage
     sign = "+" if pct > 0 else ("−" if pct < 0 else "±")
     return f"{sign}{abs(pct)} %"
 

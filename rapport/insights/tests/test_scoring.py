@@ -44,7 +44,9 @@ def ring(price: str = "40000.00", quantity: int = 1, discount: str = "0") -> Lin
 
 
 def buy(world: World, client: Client, day: date, price: str = "40000.00") -> Purchase:
-    return purchase_record(actor=world.owner, client=client, lines=[ring(price)], purchased_at=at(day))
+    return purchase_record(
+        actor=world.owner, client=client, lines=[ring(price)], purchased_at=at(day)
+    )
 
 
 def populate(store: Store, owner: User, n: int = 60, seed: int = 3) -> list[Client]:
@@ -241,3 +243,32 @@ def test_the_score_command_prints_one_json_line(world: World) -> None:
     assert summary["clients"] == 61
     assert set(summary["seconds"]) == {"load", "fit_and_score", "save", "total"}
     assert summary["bg_nbd"]["r"] > 0
+
+
+def test_a_client_who_stopped_using_services_is_flagged(world: World) -> None:
+    from rapport.sales.models import Product
+
+    Product.objects.create(sku="SRV-CLEAN", name="Чистка украшений", price=3000, is_service=True)
+    cleaning = LineInput("Чистка", 1, Decimal("3000"), sku="SRV-CLEAN")
+    purchase_record(
+        actor=world.owner,
+        client=world.client,
+        lines=[ring(), cleaning],
+        purchased_at=at(date(2026, 5, 4)),
+    )
+    for day in (date(2026, 7, 6), date(2026, 9, 7), date(2026, 11, 2)):
+        buy(world, world.client, day)
+
+    score = client_score_refresh(client=world.client, today=TODAY)
+
+    dropped = [s for s in score.signals if s["code"] == "services_dropped"]
+    assert dropped == [
+        {
+            "code": "services_dropped",
+            "evidence": {
+                "last_service": "2026-05-04",
+                "days_since_service": 203,
+                "purchases_since": 3,
+            },
+        }
+    ]

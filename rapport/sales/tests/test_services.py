@@ -104,8 +104,10 @@ def test_a_line_by_article_takes_the_product_name(world: World) -> None:
 
 def test_purchases_keep_the_client_summary_and_the_third_makes_a_regular(world: World) -> None:
     client = world.client
-    first_at = datetime(2025, 3, 1, 12, 0, tzinfo=MSK)
-    latest_at = datetime(2025, 5, 1, 18, 30, tzinfo=MSK)
+    # recent dates: a client whose last purchase is a year old is former, not new
+    now = timezone.localtime(timezone.now(), MSK).replace(microsecond=0)
+    first_at = now - timedelta(days=70)
+    latest_at = now - timedelta(days=10)
     # given a new client
     assert summary(client) == (0, None, "new")
     # when a first purchase is recorded, then a second, then an older receipt is entered late
