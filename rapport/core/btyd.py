@@ -1,4 +1,4 @@
-"""Buy-till-you-die models: BG/NBD (will the client buy again, how often) and Gamma-Gamma (how much).
+"""Buy-till-you-die models: BG/NBD (will a client buy again, how often) and Gamma-Gamma (how much).
 
 Pure NumPy/SciPy, no Django. :func:`rfm_from_purchases` turns purchases into one summary row per
 client (frequency, recency, age ``T`` and mean repeat spend, in days); :func:`bgnbd_fit` and
@@ -39,13 +39,30 @@ IntArray = NDArray[np.int64]
 
 MIN_CLIENTS = 10  # fewer clients than this cannot identify four (or three) parameters
 _LOG_BOUND = 25.0  # the optimiser's box on log-parameters: e^±25
-_LOG_LIMIT = 23.0  # a fit that ends beyond e^±23 ran off to a boundary: the model is not identified
+_LOG_LIMIT = 16.0  # a fit ending beyond e^±16 ran off to a boundary: the model is not identified
+_RIDGE = 10.0  # a fit ending beyond e^±10 may be on a ridge: try the other starts
+# Starting points in log-parameters, time scaled to a mean T of 1 and spend to a mean of 1:
+# (r, alpha, a, b) and (p, q, v).
+_BG_STARTS = (
+    (0.0, 0.0, 0.0, 0.0),
+    (math.log(0.25), math.log(0.15), math.log(0.8), math.log(2.5)),
+    (0.0, 0.0, math.log(0.05), math.log(1.0)),
+    (0.0, 0.0, math.log(5.0), math.log(50.0)),
+    (math.log(5.0), math.log(5.0), 0.0, math.log(5.0)),
+)
+_GG_STARTS = (
+    (0.0, 0.0, 0.0),
+    (math.log(6.0), math.log(4.0), math.log(0.5)),
+    (math.log(1.0), math.log(2.0), math.log(1.0)),
+    (math.log(20.0), math.log(10.0), math.log(0.45)),
+)
 _MAX_ITERATIONS = 200
-_MAX_STEP = 2.0  # at most a factor e² per parameter and Newton step
+_MAX_RADIUS = 4.0  # the trust region's largest radius, in log-parameters
 _GRADIENT_TOL = 1e-10  # |∂ log-likelihood / ∂ log-parameter| per client at the optimum
 _Z_MAX = float(np.nextafter(1.0, 0.0))  # the hypergeometric argument stays below 1
+_GROUP_KEY_LIMIT = 2**62
 _QUAD_MIN_NODES, _QUAD_MAX_NODES = 48, 600  # Gauss-Beta nodes of the fallback expectation
-_A_NEAR_ONE = 1e-6  # the expectation's closed form is 0/0 at a = 1: evaluate on both sides
+_A_NEAR_ONE = 1e-3  # the expectation's closed form is 0/0 at a = 1: extrapolate from both sides
 _C_SHIFT = 0.25  # below this third parameter ₂F₁ comes from the contiguous relation
 _R_NUDGE = 1e-9  # … and NaN in SciPy when r - a is whole: evaluate on both sides of r
 _DAYS_PER_MONTH = 30
@@ -70,7 +87,7 @@ class Rfm:
 
 
 def rfm_from_purchases(client: ArrayLike, day: ArrayLike, amount: ArrayLike, *, today: int) -> Rfm:
-    """Summarise purchases (any order; same-day ones summed, later than `today` ignored) per client."""
+    """One summary row per client (any order; same-day purchases summed, after `today` ignored)."""
     c = np.asarray(client, dtype=np.int64).ravel()
     d = np.asarray(day, dtype=np.int64).ravel()
     m = np.asarray(amount, dtype=np.float64).ravel()
@@ -82,13 +99,22 @@ def rfm_from_purchases(client: ArrayLike, day: ArrayLike, amount: ArrayLike, *, 
     if c.size == 0:
         empty = np.zeros(0)
         return Rfm(np.zeros(0, dtype=np.int64), empty, empty.copy(), empty.copy(), empty.copy())
-    order = np.lexsort((d, c))
-    c, d, m = c[order], d[order], m[order]
-    # One row per (client, day), amounts summed.
+    c_low, d_low = int(c.min()), int(d.min())
+    c_span, d_span = int(c.max()) - c_low + 1, int(d.max()) - d_low + 1
     new_day = np.empty(c.size, dtype=bool)
     new_day[0] = True
-    np.not_equal(c[1:], c[:-1], out=new_day[1:])
-    new_day[1:] |= d[1:] != d[:-1]
+    if c_span * d_span < 2**62:  # one packed key sorts ≈ 3× faster than lexsort
+        key = (c - c_low) * d_span + (d - d_low)
+        order = np.argsort(key)
+        key = key[order]
+        c, d, m = c[order], d[order], m[order]
+        np.not_equal(key[1:], key[:-1], out=new_day[1:])
+    else:
+        order = np.lexsort((d, c))
+        c, d, m = c[order], d[order], m[order]
+        np.not_equal(c[1:], c[:-1], out=new_day[1:])
+        new_day[1:] |= d[1:] != d[:-1]
+    # One row per (client, day), amounts summed.
     starts = np.flatnonzero(new_day)
     dc, dd, dm = c[starts], d[starts], np.add.reduceat(m, starts)
     # One row per client.
@@ -140,11 +166,12 @@ def _group(*cols: FloatArray) -> tuple[list[FloatArray], IntArray, FloatArray]:
         return [c.copy() for c in cols], np.zeros(0, dtype=np.int64), np.zeros(0)
     coded = [_codes(c) for c in cols]
     sizes = [table.size for _, table in coded]
-    if math.prod(sizes) >= 2**62:
+    if math.prod(sizes) >= _GROUP_KEY_LIMIT:  # the codes do not pack into one int64
         rows, inverse, counts = np.unique(
             np.column_stack(cols), axis=0, return_inverse=True, return_counts=True
         )
-        return [rows[:, i].copy() for i in range(len(cols))], inverse.ravel(), counts * 1.0
+        distinct = [rows[:, i].astype(np.float64) for i in range(len(cols))]
+        return distinct, inverse.ravel().astype(np.int64), counts.astype(np.float64)
     key = coded[0][0].copy()
     for (codes, _), size in zip(coded[1:], sizes[1:], strict=True):
         key *= size
@@ -352,20 +379,54 @@ def _log_space(
     return wrapped
 
 
-def _maximise(
+def _trust_step(g: FloatArray, h: FloatArray, radius: float) -> tuple[FloatArray, float]:
+    """The step maximising the quadratic model g·s + ½ sᵀHs within |s| ≤ radius, and its gain.
+
+    Exact (Moré-Sorensen) in the eigenbasis of -H: s = Σ vᵢ (vᵢ·g)/(μᵢ + λ), with λ = 0 when the
+    Newton step is a maximum inside the region, else the λ > max(0, -μ_min) putting s on its edge.
+    """
+    mu, basis = np.linalg.eigh(-h)  # ascending curvatures of -log-likelihood
+    along = np.einsum("ji,j->i", basis, g)
+    scale = max(1.0, float(np.abs(mu).max()))
+
+    def length(lam: float) -> float:
+        return float(np.sqrt(np.einsum("i,i->", along / (mu + lam), along / (mu + lam))))
+
+    if mu[0] > 1e-12 * scale and length(0.0) <= radius:
+        lam = 0.0
+        coords = along / mu
+    else:
+        low = max(0.0, -float(mu[0]))
+        tiny = 1e-12 * scale
+        if length(low + tiny) <= radius:  # the "hard case": g has no component along v_min
+            coords = np.where(mu + low > tiny, along / np.maximum(mu + low, tiny), 0.0)
+            coords[0] += math.sqrt(max(radius**2 - float(np.einsum("i,i->", coords, coords)), 0.0))
+        else:
+            high = low + float(np.sqrt(np.einsum("i,i->", along, along))) / radius + tiny
+            lo_lam = low + tiny
+            for _ in range(200):  # length() falls with λ: bisection, geometric once in range
+                geometric = lo_lam > 0 and high > 4 * lo_lam
+                lam = math.sqrt(lo_lam * high) if geometric else 0.5 * (lo_lam + high)
+                if length(lam) > radius:
+                    lo_lam = lam
+                else:
+                    high = lam
+                if high - lo_lam <= 1e-13 * high:
+                    break
+            lam = high
+            coords = along / (mu + lam)
+    step = np.einsum("ij,j->i", basis, coords)
+    gain = float(np.einsum("i,i->", along, coords) - 0.5 * np.einsum("i,i,i->", mu, coords, coords))
+    return step, gain
+
+
+def _climb(
     evaluate: Callable[[FloatArray, int], tuple[float, FloatArray, FloatArray]],
     theta0: FloatArray,
     weight: float,
-) -> tuple[FloatArray, float, int]:
-    """Maximise a log-likelihood over log-parameters by damped Newton (Levenberg-Marquardt).
-
-    Each step solves (-H + λI) s = g in the Hessian's eigenbasis, with λ large enough to make the
-    system positive definite away from the optimum, grown on a rejected step and shrunk on an
-    accepted one; steps are capped at e^±2 per parameter. Near the optimum it is plain Newton:
-    quadratic convergence, a handful of evaluations. (No L-BFGS-B: SciPy's wakes OpenBLAS threads
-    on every call, milliseconds each when the cores are busy.) Returns the log-parameters, the
-    log-likelihood and the iterations.
-    """
+) -> tuple[FloatArray, float, int, bool]:
+    """Trust-region Newton from one start: log-parameters, log-likelihood per client,
+    iterations, converged."""
 
     def at(theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         with np.errstate(all="ignore"):
@@ -377,40 +438,58 @@ def _maximise(
     theta = theta0.astype(np.float64)
     ll, g, h = at(theta)
     if not math.isfinite(ll):
-        raise NotEnoughData("the likelihood cannot be evaluated at the starting point")
-    damping, iterations, converged = 0.0, 0, False
+        return theta, ll, 0, False
+    radius, iterations = 1.0, 0
     while iterations < _MAX_ITERATIONS:
         if float(np.max(np.abs(g))) < _GRADIENT_TOL:
-            converged = True
-            break
+            return theta, ll, iterations, True
         iterations += 1
-        curvature, basis = np.linalg.eigh(-h)
-        along = np.einsum("ji,j->i", basis, g)
-        floor = max(0.0, -float(curvature.min())) * 1.01 + 1e-12
-        for _ in range(60):
-            step = np.einsum("ij,j->i", basis, along / (curvature + floor + damping))
-            biggest = float(np.max(np.abs(step)))
-            if biggest > _MAX_STEP:
-                step *= _MAX_STEP / biggest
-            trial = np.clip(theta + step, -_LOG_BOUND, _LOG_BOUND)
-            gain = _dot(g, trial - theta)
-            ll_t, g_t, h_t = at(trial)
-            if ll_t - ll >= 1e-4 * gain or (gain < 1e-15 and ll_t >= ll - 1e-15 * abs(ll)):
-                break
-            damping = max(10.0 * damping, 1e-4 * max(1.0, float(np.abs(curvature).max())))
-        else:
-            break  # no step along the gradient improves: as good as it gets
-        moved = float(np.max(np.abs(trial - theta)))
-        theta, ll, g, h = trial, ll_t, g_t, h_t
-        damping = damping / 10.0 if damping > 1e-10 else 0.0
-        if moved < 1e-14:
-            converged = float(np.max(np.abs(g))) < _GRADIENT_TOL * 1e3
+        step, predicted = _trust_step(g, h, radius)
+        trial = np.clip(theta + step, -_LOG_BOUND, _LOG_BOUND)
+        ll_t, g_t, h_t = at(trial)
+        actual = ll_t - ll
+        ratio = actual / predicted if predicted > 0 else -1.0
+        size = float(np.sqrt(np.einsum("i,i->", step, step)))
+        if ratio < 0.25 or not math.isfinite(ll_t):
+            radius = 0.25 * size
+        elif ratio > 0.75 and size > 0.99 * radius:
+            radius = min(2.0 * radius, _MAX_RADIUS)
+        if math.isfinite(ll_t) and (ratio > 1e-4 or (predicted < 1e-15 and actual >= 0)):
+            theta, ll, g, h = trial, ll_t, g_t, h_t
+        if radius < 1e-13:  # no step improves any more: as good as floating point allows
+            return theta, ll, iterations, float(np.max(np.abs(g))) < _GRADIENT_TOL * 1e4
+    return theta, ll, iterations, False
+
+
+def _maximise(
+    evaluate: Callable[[FloatArray, int], tuple[float, FloatArray, FloatArray]],
+    starts: Sequence[Sequence[float]],
+    weight: float,
+) -> tuple[FloatArray, float, int]:
+    """Maximise a log-likelihood over log-parameters by trust-region Newton (analytic Hessian).
+
+    Near the optimum it is plain Newton: quadratic convergence in a handful of evaluations; far
+    from it the trust region keeps the steps honest. (Not SciPy's L-BFGS-B: it wakes OpenBLAS
+    threads on every call, which costs milliseconds each when the cores are busy.) The first
+    start usually gets there; when it fails or ends far out on a ridge (a limit of the model,
+    e.g. a, b → ∞: everyone has the same dropout probability), the other starts are tried and the
+    best wins. Returns the log-parameters, the log-likelihood and the iterations of all starts.
+    """
+    best: tuple[FloatArray, float] | None = None
+    total = 0
+    for start in starts:
+        theta, ll, iterations, converged = _climb(evaluate, np.asarray(start, float), weight)
+        total += iterations
+        if converged and (best is None or ll > best[1]):
+            best = (theta, ll)
+        if best is not None and float(np.max(np.abs(best[0]))) <= _RIDGE:
             break
+    if best is None:
+        raise NotEnoughData(f"the fit did not converge ({total} iterations)")
+    theta, ll = best
     if float(np.max(np.abs(theta))) > _LOG_LIMIT:
         raise NotEnoughData("a parameter ran off to a boundary: the data cannot identify the model")
-    if not converged and float(np.max(np.abs(g))) > _GRADIENT_TOL * 1e3:
-        raise NotEnoughData(f"the fit did not converge in {iterations} iterations")
-    return theta, ll * weight, iterations
+    return theta, ll * weight, total
 
 
 def bgnbd_fit(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> BgNbd:
@@ -425,7 +504,7 @@ def bgnbd_fit(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> BgNbd:
         raise NotEnoughData("every client bought for the first time today")
     data = _bg_data(x, t, age, scale)
     evaluate = _log_space(lambda params, order: _bg_eval(params, data, order))
-    theta, ll, iterations = _maximise(evaluate, np.zeros(4), data.clients)
+    theta, ll, iterations = _maximise(evaluate, _BG_STARTS, data.clients)
     r, alpha, a, b = (float(v) for v in np.exp(theta))
     return BgNbd(
         r=r,
@@ -473,7 +552,7 @@ def _p_alive(m: BgNbd, x: FloatArray, t: FloatArray, T: FloatArray) -> FloatArra
 
 
 def _growth_closed(
-    m: BgNbd, a: float, r: float, x: FloatArray, T: FloatArray, t: float
+    m: BgNbd, a: float, r: float | FloatArray, x: FloatArray, T: FloatArray, t: float
 ) -> FloatArray:
     """E[purchases in (T, T+t] | alive, x, T] by the hypergeometric closed form (may be inf/NaN).
 
@@ -508,24 +587,29 @@ def _growth_closed(
 def _growth_hypergeometric(m: BgNbd, x: FloatArray, T: FloatArray, t: float) -> FloatArray:
     """The closed form, stepping around its removable singularities.
 
-    At a = 1 it is 0/0; where c - a - b of its ₂F₁ is a whole number (r - a whole) SciPy returns
-    NaN for z > 0.9. The expectation is smooth in a and r: the mean of both sides at ±1e-6
-    (resp. ±1e-9 relative) is off by O(1e-12).
+    At a = 1 it is 0/0, and near it the division by a - 1 magnifies rounding: within 1e-3 of 1
+    it is extrapolated (Richardson) from symmetric pairs a ± 2e-3, a ± 4e-3, off by O(1e-11).
+    Where c - a - b of its ₂F₁ is a whole number (r - a whole) SciPy returns NaN for z > 0.9:
+    the expectation depends on r through r + x, and the mean of both sides at r ± 1e-9·(r + x)
+    is off by O(1e-18).
     """
-    if abs(m.a - 1.0) < _A_NEAR_ONE:
-        a_sides = (1.0 - _A_NEAR_ONE, 1.0 + _A_NEAR_ONE)
-    else:
-        a_sides = (m.a,)
-    g = sum(_growth_closed(m, a, m.r, x, T, t) for a in a_sides) / len(a_sides)
+
+    def at(r: float | FloatArray, xs: FloatArray, Ts: FloatArray) -> FloatArray:
+        if abs(m.a - 1.0) >= _A_NEAR_ONE:
+            return _growth_closed(m, m.a, r, xs, Ts, t)
+        near, far = (
+            (_growth_closed(m, m.a + d, r, xs, Ts, t) + _growth_closed(m, m.a - d, r, xs, Ts, t))
+            / 2.0
+            for d in (2 * _A_NEAR_ONE, 4 * _A_NEAR_ONE)
+        )
+        return np.asarray((4.0 * near - far) / 3.0, dtype=np.float64)
+
+    g = at(m.r, x, T)
     nan = ~np.isfinite(g)
     if nan.any():
         xs, Ts = x[nan], T[nan]
-        sides = [
-            _growth_closed(m, a, m.r * (1.0 + side), xs, Ts, t)
-            for a in a_sides
-            for side in (-_R_NUDGE, _R_NUDGE)
-        ]
-        g[nan] = sum(sides) / len(sides)
+        nudge = _R_NUDGE * (m.r + xs)
+        g[nan] = (at(m.r - nudge, xs, Ts) + at(m.r + nudge, xs, Ts)) / 2.0
     return g
 
 
@@ -552,14 +636,20 @@ def _beta_rule(n: int, shape_a: float, shape_b: float) -> tuple[FloatArray, Floa
     off = np.sqrt(off2)
     nodes = linalg.eigvalsh_tridiagonal(diag, off)
     previous, current = np.zeros(n), np.ones(n)
-    total = np.ones(n)
+    total, log_scale = np.ones(n), np.zeros(n)  # Σ P_k² = total · exp(log_scale)
     for i in range(n - 1):
-        previous, current = (
-            current,
-            ((nodes - diag[i]) * current - (off[i - 1] if i else 0.0) * previous) / off[i],
-        )
+        below = off[i - 1] if i else 0.0
+        previous, current = current, ((nodes - diag[i]) * current - below * previous) / off[i]
         total += current * current
-    weights = 1.0 / total
+        big = np.abs(current) > 1e100  # far out in a tail: rescale before squares overflow
+        if big.any():
+            factor = 1.0 / np.abs(current[big])
+            current[big] *= factor
+            previous[big] *= factor
+            total[big] *= factor * factor
+            log_scale[big] -= 2.0 * np.log(factor)
+    log_weights = -np.log(total) - log_scale
+    weights = np.exp(log_weights - log_weights.max())
     return np.clip(nodes, 1e-300, 1.0), weights / weights.sum()
 
 
@@ -735,7 +825,7 @@ def gamma_gamma_fit(frequency: ArrayLike, monetary: ArrayLike) -> GammaGamma:
     const = (_dot(nx, ux * np.log(ux)), _dot(xs, log_m), float(log_m.sum()))
     xm = xs * mm
     evaluate = _log_space(lambda params, order: _gg_eval(params, xs, xm, ux, nx, const, order))
-    theta, ll, iterations = _maximise(evaluate, np.zeros(3), float(xs.size))
+    theta, ll, iterations = _maximise(evaluate, _GG_STARTS, float(xs.size))
     p, q, v = (float(t) for t in np.exp(theta))
     if q <= 1.0:
         raise NotEnoughData(f"q = {q:.3g} ≤ 1: the population's mean spend is not finite")

@@ -239,7 +239,7 @@ TILE_LABELS = {
     "repeat": lambda: _("Repeat purchase rate"),
     "regular_clients": lambda: _("Regular clients among buyers"),
     "regular_revenue": lambda: _("Regular clients' share of revenue"),
-    "top_share": lambda: _("Revenue from the top 20 % of clients"),
+    "top_share": lambda: _("Revenue from the top fifth of clients"),
     "average_ltv": lambda: _("Average lifetime revenue"),
     "outreach_return": lambda: _("Came back after a contact"),
     "outreach_revenue": lambda: _("Revenue after contacts"),

@@ -52,7 +52,8 @@ SETTING_FIELDS = (
 
 @transaction.atomic
 def score_settings_save(*, actor: User, store: Store, **values: Any) -> ScoreSettings:
-    """Change a store's score thresholds (its managers and the company's admins only)."""
+    """Change a store's score thresholds (its managers and the company's admins only); every
+    client is recounted by a background job."""
     if not scope_for(actor).manages_store(store.pk):
         raise PermissionDenied
     unknown = set(values) - set(SETTING_FIELDS)
@@ -63,4 +64,11 @@ def score_settings_save(*, actor: User, store: Store, **values: Any) -> ScoreSet
         setattr(settings, name, value)
     settings.full_clean()
     settings.save()
+    transaction.on_commit(_rescore)  # the worker recounts everyone with the new thresholds
     return settings
+
+
+def _rescore() -> None:
+    from rapport.insights.jobs import score_all
+
+    score_all.enqueue()

@@ -56,7 +56,7 @@ def settings_edit(request: AuthedRequest) -> HttpResponse:
         )
         if saved is not None:
             messages.success(
-                request, _("Saved. Client numbers follow the new thresholds from tonight.")
+                request, _("Saved. Client numbers are being recounted with the new thresholds.")
             )
             return redirect(f"{request.path}?store={store.pk}")
     return render(

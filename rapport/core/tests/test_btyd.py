@@ -247,6 +247,24 @@ def test_rfm_from_no_purchases() -> None:
     assert rfm.clients.size == rfm.frequency.size == rfm.monetary.size == 0
 
 
+@pytest.mark.parametrize("packed", [True, False])
+def test_group_rows(monkeypatch: pytest.MonkeyPatch, packed: bool) -> None:
+    if not packed:  # the np.unique(axis=0) path for keys that do not fit in an int64
+        monkeypatch.setattr(btyd, "_GROUP_KEY_LIMIT", 0)
+    rng = np.random.default_rng(4)
+    cols = (
+        rng.integers(0, 5, 2000).astype(float),  # small whole numbers: codes without sorting
+        rng.choice([0.5, 1e9, -3.25], 2000),  # anything else: np.unique
+        rng.integers(0, 40, 2000) * 7.0,
+    )
+    distinct, inverse, counts = btyd._group(*cols)
+    expected = np.unique(np.column_stack(cols), axis=0)
+    np.testing.assert_array_equal(np.column_stack(distinct), expected)
+    for col, values in zip(cols, distinct, strict=True):
+        np.testing.assert_array_equal(values[inverse], col)
+    np.testing.assert_array_equal(counts, np.bincount(inverse))
+
+
 # --- simulated data: the fit recovers the parameters ---------------------------------------------
 
 
@@ -382,19 +400,17 @@ def test_whole_c_minus_a_minus_b() -> None:
         np.testing.assert_allclose(row, near, rtol=1e-6)
 
 
-def test_a_equal_to_one_is_the_limit() -> None:
-    def model(a: float) -> BgNbd:
-        return BgNbd(r=0.5, alpha=10.0, a=a, b=2.0, log_likelihood=0.0, clients=0, iterations=0)
-
-    x, t_x, T = (
-        np.array([0.0, 3.0, 20.0]),
-        np.array([0.0, 40.0, 90.0]),
-        np.array([50.0, 80.0, 90.0]),
+@pytest.mark.parametrize("a", [1.0, 1 + 4e-4, 1 - 9e-4, 1 + 1.5e-3])
+def test_a_near_one(a: float) -> None:
+    # The closed form is 0/0 at a = 1 and loses digits near it: extrapolated from both sides.
+    model = BgNbd(r=0.5, alpha=10.0, a=a, b=2.0, log_likelihood=0.0, clients=0, iterations=0)
+    x, T = np.array([0.0, 3.0, 20.0]), np.array([50.0, 80.0, 90.0])
+    horizons = (7.0, 60.0, 365.0)
+    np.testing.assert_allclose(
+        btyd._growth(model, x, T, horizons),
+        btyd._growth_quadrature(model, x, T, horizons),
+        rtol=1e-9,
     )
-    at_one = bgnbd_expected(model(1.0), 60.0, x, t_x, T)
-    below, above = (bgnbd_expected(model(1 + d), 60.0, x, t_x, T) for d in (-1e-4, 1e-4))
-    assert np.isfinite(at_one).all()
-    np.testing.assert_allclose(at_one, (below + above) / 2, rtol=1e-7)
 
 
 def test_extreme_histories_are_finite(cdnow_bg: BgNbd) -> None:

@@ -4,6 +4,8 @@ Subcommands (more — ``plan``, ``score``, ``import`` — plug in as further sub
 
 - ``search``: client search by phone, last digits, name prefix and e-mail over N generated
   clients, timed through ``rapport.clients.selectors.client_search`` as a store's consultant.
+- ``btyd``: the lifetime-value models (``rapport.core.btyd``: BG/NBD + Gamma-Gamma fits, P(alive),
+  expected purchases, CLV) on N clients simulated in NumPy, no database, against ``lifetimes``.
 
 A benchmark never touches the user's database: the command re-runs itself in a subprocess with
 ``DATABASE_URL`` pointing at a dedicated bench database (``var/bench/search-N-sS.sqlite3`` or the
@@ -49,7 +51,9 @@ class Command(BaseCommand):
     help = "Measure Rapport's performance budgets on generated data (one JSON line per figure)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        subparsers = parser.add_subparsers(dest="bench", required=True, metavar="{search,plan}")
+        subparsers = parser.add_subparsers(
+            dest="bench", required=True, metavar="{search,plan,btyd}"
+        )
         search = subparsers.add_parser(
             "search", help="Client search by phone, digits, name, e-mail."
         )
@@ -81,9 +85,18 @@ class Command(BaseCommand):
         )  # fmt: skip
         plan.add_argument("--json", action="store_true", help="JSON lines only.")
         plan.add_argument("--worker", default="", help="(internal) measure in this process.")
+        btyd = subparsers.add_parser(
+            "btyd", help="Lifetime value models (BG/NBD + Gamma-Gamma) against lifetimes."
+        )
+        btyd.add_argument("--clients", type=int, default=1_000_000, help="Clients to simulate.")
+        btyd.add_argument("--seed", type=int, default=1)
+        btyd.add_argument("--no-peer", action="store_true", help="Skip the lifetimes peer.")
+        btyd.add_argument("--json", action="store_true", help="JSON lines only.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        commands: dict[str, Callable[..., None]] = {"search": self.search, "plan": self.plan}
+        commands: dict[str, Callable[..., None]] = {
+            "search": self.search, "plan": self.plan, "btyd": self.btyd,
+        }  # fmt: skip
         commands[options["bench"]](**options)
 
     # --- search ---------------------------------------------------------------------------
@@ -159,6 +172,20 @@ class Command(BaseCommand):
                     self.stdout.flush()
             if child.returncode != 0:
                 raise CommandError(f"bench plan on {engine} failed (exit {child.returncode})")
+
+    # --- btyd -----------------------------------------------------------------------------
+
+    def btyd(self, **options: Any) -> None:
+        figures = []
+        for figure in btyd_figures(
+            clients=options["clients"], seed=options["seed"], peer=not options["no_peer"]
+        ):
+            figures.append(figure)
+            if options["json"]:
+                self.stdout.write(json.dumps(figure, ensure_ascii=False))
+                self.stdout.flush()
+        if not options["json"]:
+            self.stdout.write(_btyd_table(figures))
 
 
 def _schema_tag() -> str:
@@ -780,3 +807,131 @@ def _load_history(*, clients: int, seed: int, marker: str) -> None:
             for sql in connection.ops.sequence_reset_sql(no_style(), list(tables)):
                 cursor.execute(sql)
     Store.objects.filter(pk__in=[s.pk for s in stores]).update(city=marker)
+
+
+# --- btyd: lifetime value models ----------------------------------------------------------------
+
+BTYD_BUDGET_SECONDS_1M = 10.0  # fit both models and score a million clients
+BTYD_TODAY = 740_000  # a fixed day number (2027): the simulation does not depend on the clock
+# CDNOW's estimates (Fader, Hardie & Lee 2005) with time in days; spend in roubles.
+BTYD_TRUTH = {"r": 0.243, "alpha": 4.414 * 7, "a": 0.793, "b": 2.426,
+              "p": 6.25, "q": 3.74, "v": 15_440.0}  # fmt: skip
+BTYD_MAX_AGE = 3 * 365  # first purchases spread over three years
+
+
+def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - started
+
+
+def btyd_figures(*, clients: int, seed: int, peer: bool) -> Iterator[dict[str, Any]]:
+    """Simulate purchases, then time Rapport's models (and lifetimes' on the same data): each
+    fit, the 12-month CLV (30-day months, 1 % a month), their total and the whole ``score``."""
+    import numpy as np
+
+    from rapport.core import btyd
+
+    base = {"bench": "btyd", "clients": clients, "unit": "days"}
+    (client, day, amount), simulate_s = _timed(
+        lambda: btyd.simulate_purchases(
+            clients, today=BTYD_TODAY, max_age=BTYD_MAX_AGE, seed=seed, **BTYD_TRUTH
+        )
+    )
+    rfm, rfm_s = _timed(lambda: btyd.rfm_from_purchases(client, day, amount, today=BTYD_TODAY))
+    f, r, T, m = rfm.frequency, rfm.recency, rfm.T, rfm.monetary
+    yield {**base, "engine": "simulated", "step": "data", "purchases": int(client.size),
+           "one_time_pct": round(100 * float(np.mean(f == 0)), 1),
+           "mean_repeat": round(float(f.mean()), 3), "seconds": round(simulate_s, 3),
+           **BTYD_TRUTH}  # fmt: skip
+    yield {**base, "engine": "rapport", "step": "rfm", "purchases": int(client.size),
+           "seconds": round(rfm_s, 3)}  # fmt: skip
+
+    mine: dict[str, float] = {}
+    bg, mine["fit_bgnbd"] = _timed(lambda: btyd.bgnbd_fit(f, r, T))
+    gg, mine["fit_gg"] = _timed(lambda: btyd.gamma_gamma_fit(f, m))
+    value, mine["clv"] = _timed(lambda: btyd.clv(bg, gg, rfm, months=12, monthly_discount=0.01))
+    mine["total"] = mine["fit_bgnbd"] + mine["fit_gg"] + mine["clv"]
+    scores, score_s = _timed(lambda: btyd.score(rfm))
+    for step, seconds in mine.items():
+        yield {**base, "engine": "rapport", "step": step, "seconds": round(seconds, 3)}
+    yield {**base, "engine": "rapport", "step": "score", "seconds": round(score_s, 3),
+           "budget_seconds": BTYD_BUDGET_SECONDS_1M * clients / 1_000_000,
+           "what": "both fits; P(alive), 90-day purchases, spend, CLV of all"}  # fmt: skip
+    yield {**base, "engine": "rapport", "step": "params", "r": bg.r, "alpha": bg.alpha, "a": bg.a,
+           "b": bg.b, "p": gg.p, "q": gg.q, "v": gg.v, "bg_iterations": bg.iterations,
+           "gg_iterations": gg.iterations, "bg_log_likelihood": bg.log_likelihood,
+           "mean_clv": float(value.mean()),
+           "mean_p_alive": float(scores.p_alive.mean())}  # fmt: skip
+    if not peer:
+        return
+
+    theirs, their_value, their_alive = _btyd_peer(f, r, T, m)
+    for step, seconds in theirs.items():
+        if step != "params":
+            yield {**base, "engine": "lifetimes", "step": step, "seconds": round(seconds, 3)}
+    yield {**base, "engine": "lifetimes", "step": "params", **theirs["params"],
+           "mean_clv": float(their_value.mean()),
+           "mean_p_alive": float(their_alive.mean())}  # fmt: skip
+    for step in ("fit_bgnbd", "fit_gg", "clv", "total"):
+        yield {"bench": "btyd", "step": step, "clients": clients,
+               "speedup": round(theirs[step] / mine[step], 1)}  # fmt: skip
+    scale = np.maximum(np.abs(their_value), 1e-9)
+    yield {"bench": "btyd", "step": "agreement", "clients": clients,
+           "clv_max_rel_diff": float(np.max(np.abs(value - their_value) / scale)),
+           "p_alive_max_abs_diff": float(np.max(np.abs(scores.p_alive - their_alive)))}  # fmt: skip
+
+
+def _btyd_peer(f: Any, r: Any, T: Any, m: Any) -> tuple[dict[str, Any], Any, Any]:
+    """lifetimes on the same summary, in days: BetaGeoFitter, GammaGammaFitter on the repeat
+    buyers, customer_lifetime_value(freq="D"); P(alive) untimed, for the agreement figure."""
+    import warnings
+
+    import numpy as np
+
+    try:
+        import pandas as pd
+        from lifetimes import BetaGeoFitter, GammaGammaFitter
+    except ImportError as exc:
+        raise CommandError(f"the lifetimes peer is not installed ({exc}): pass --no-peer") from exc
+
+    times: dict[str, Any] = {}
+    frequency, recency, age, spend = (pd.Series(v) for v in (f, r, T, m))
+    repeat = (f > 0) & (m > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bgf, times["fit_bgnbd"] = _timed(lambda: BetaGeoFitter().fit(frequency, recency, age))
+        ggf, times["fit_gg"] = _timed(
+            lambda: GammaGammaFitter().fit(frequency[repeat], spend[repeat])
+        )
+        value, times["clv"] = _timed(
+            lambda: ggf.customer_lifetime_value(
+                bgf, frequency, recency, age, spend, time=12, discount_rate=0.01, freq="D"
+            )
+        )
+        alive = bgf.conditional_probability_alive(f, r, T)
+    times["total"] = times["fit_bgnbd"] + times["fit_gg"] + times["clv"]
+    times["params"] = {k: float(v) for k, v in {**bgf.params_, **ggf.params_}.items()}
+    return times, np.asarray(value, dtype=np.float64), np.asarray(alive, dtype=np.float64)
+
+
+def _btyd_table(figures: list[dict[str, Any]]) -> str:
+    """The figures as a table (without ``--json``)."""
+    rows = [("engine", "step", "clients", "seconds", "")]
+    for f in figures:
+        seconds = "" if "seconds" not in f else f"{f['seconds']:.3f}"
+        if "speedup" in f:
+            rows.append(("ratio", f["step"], f"{f['clients']:,}", "", f"{f['speedup']}x faster"))
+            continue
+        skip = {"bench", "engine", "step", "clients", "seconds", "unit"}
+        rest = " ".join(
+            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in f.items()
+            if k not in skip
+        )
+        rows.append((f.get("engine", ""), f["step"], f"{f['clients']:,}", seconds, rest))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        for row in rows
+    )
