@@ -128,7 +128,7 @@ class Thresholds:
     """A store's settings for statuses and the unanswered signal, with the defaults."""
 
     regular_purchases: int = 3  # ≥ this many purchases → regular
-    vip_revenue: float = 500_000.0  # net revenue over the last 365 days ≥ this → VIP
+    vip_revenue: float = 2_500_000.0  # net revenue over the last 365 days ≥ this → VIP (RUB)
     dormant_ratio: float = 2.0  # days since last purchase ≥ ratio × own interval → dormant
     dormant_days: int = 180  # without a rhythm to judge by: dormant after this many days
     former_days: int = 365  # no purchase for this long → former

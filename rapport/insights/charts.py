@@ -14,7 +14,7 @@ WIDTH = 360
 HEIGHT = 180
 LEFT = 44  # room for the y-axis labels
 BOTTOM = 22  # room for the x-axis labels
-TOP = 8
+TOP = 12
 
 
 @dataclass(frozen=True, slots=True)

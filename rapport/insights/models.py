@@ -23,7 +23,7 @@ class ScoreSettings(models.Model):
         _("VIP: spent in the last 12 months"),
         max_digits=14,
         decimal_places=2,
-        default=Decimal("500000"),
+        default=Decimal("2500000"),
         validators=[MinValueValidator(Decimal("0"))],
     )
     dormant_ratio = models.DecimalField(

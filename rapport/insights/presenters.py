@@ -263,7 +263,7 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
     names = _months()
     months = [charts.month_label(m.month, names) for m in board.months]
     revenue = charts.stacked_bars(
-        months,
+        [names[m.month.month - 1] for m in board.months],
         {
             "new": [m.new for m in board.months],
             "returning": [m.returning for m in board.months],

@@ -94,9 +94,8 @@ def test_cdnow_fit_is_a_maximum(cdnow: dict[str, np.ndarray], cdnow_bg: BgNbd) -
     best = [bg.r, bg.alpha, bg.a, bg.b]
     for i in range(4):
         for factor in (0.999, 1.001):
-            moved = list(best)
-            moved[i] *= factor
-            ll = bgnbd_log_likelihood(*moved, cdnow["x"], cdnow["t_x"], cdnow["T"])
+            r, alpha, a, b = (v * factor if j == i else v for j, v in enumerate(best))
+            ll = bgnbd_log_likelihood(r, alpha, a, b, cdnow["x"], cdnow["t_x"], cdnow["T"])
             assert ll < bg.log_likelihood
 
 
@@ -175,13 +174,9 @@ def _cdnow_transactions() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not path.exists():
         pytest.skip("lifetimes does not ship CDNOW_sample.txt")
     raw = np.loadtxt(path, ndmin=2)
-    stamp = raw[:, 2].astype(np.int64)
-    epoch = date(1997, 1, 1).toordinal()
-    # Days from 1997-01-01: every date is in 1997–1998.
-    days = np.array(
-        [date(s // 10000, s // 100 % 100, s % 100).toordinal() - epoch for s in stamp.tolist()]
-    )
-    return raw[:, 1].astype(np.int64), days + epoch, raw[:, 4]
+    stamps = raw[:, 2].astype(np.int64).tolist()
+    days = np.array([date(s // 10000, s // 100 % 100, s % 100).toordinal() for s in stamps])
+    return raw[:, 1].astype(np.int64), days, raw[:, 4]
 
 
 def test_cdnow_transactions_give_the_published_summary(cdnow: dict[str, np.ndarray]) -> None:
@@ -242,9 +237,27 @@ def test_rfm_from_purchases_by_hand() -> None:
         assert array.dtype == np.float64
 
 
+def test_rfm_with_ids_too_far_apart_to_pack() -> None:
+    client = np.array([2**62, 1, 2**62, 1, 1])
+    day = np.array([10, 12, 15, 12, 3])
+    rfm = rfm_from_purchases(client, day, np.array([1.0, 2.0, 3.0, 4.0, 5.0]), today=20)
+    np.testing.assert_array_equal(rfm.clients, [1, 2**62])
+    np.testing.assert_array_equal(rfm.frequency, [1.0, 1.0])
+    np.testing.assert_array_equal(rfm.recency, [9.0, 5.0])
+    np.testing.assert_array_equal(rfm.T, [17.0, 10.0])
+    np.testing.assert_array_equal(rfm.monetary, [6.0, 3.0])
+
+
 def test_rfm_from_no_purchases() -> None:
     rfm = rfm_from_purchases(np.array([1]), np.array([10]), np.array([5.0]), today=9)
     assert rfm.clients.size == rfm.frequency.size == rfm.monetary.size == 0
+    # Scoring nobody with fitted models gives empty arrays (one client without purchases).
+    bg = BgNbd(0.24, 31.0, 0.79, 2.4, 0.0, 0, 0)
+    gg = GammaGamma(6.25, 3.74, 15.44, 0.0, 0, 0)
+    assert bgnbd_p_alive(bg, rfm.frequency, rfm.recency, rfm.T).size == 0
+    assert bgnbd_expected(bg, 90, rfm.frequency, rfm.recency, rfm.T).size == 0
+    assert gamma_gamma_spend(gg, rfm.frequency, rfm.monetary).size == 0
+    assert clv(bg, gg, rfm).size == 0
 
 
 @pytest.mark.parametrize("packed", [True, False])
@@ -253,9 +266,9 @@ def test_group_rows(monkeypatch: pytest.MonkeyPatch, packed: bool) -> None:
         monkeypatch.setattr(btyd, "_GROUP_KEY_LIMIT", 0)
     rng = np.random.default_rng(4)
     cols = (
-        rng.integers(0, 5, 2000).astype(float),  # small whole numbers: codes without sorting
-        rng.choice([0.5, 1e9, -3.25], 2000),  # anything else: np.unique
-        rng.integers(0, 40, 2000) * 7.0,
+        rng.integers(0, 5, 2000).astype(np.float64),  # small whole numbers: codes, no sorting
+        rng.choice([0.5, 1e9, -3.25], 2000).astype(np.float64),  # anything else: np.unique
+        (rng.integers(0, 40, 2000) * 7).astype(np.float64),
     )
     distinct, inverse, counts = btyd._group(*cols)
     expected = np.unique(np.column_stack(cols), axis=0)
@@ -276,8 +289,8 @@ def test_simulated_parameters_are_recovered() -> None:
     rfm = rfm_from_purchases(client, day, amount, today=800_000)
     result = score(rfm)
     assert result.gg is not None
-    got = {**{k: getattr(result.bg, k) for k in ["r", "alpha", "a", "b"]}}
-    got |= {k: getattr(result.gg, k) for k in "pqv"}
+    got = {k: getattr(result.bg, k) for k in ["r", "alpha", "a", "b"]}
+    got |= {k: getattr(result.gg, k) for k in ["p", "q", "v"]}
     for name, value in truth.items():
         assert got[name] == pytest.approx(value, rel=0.2), name
 
@@ -462,3 +475,12 @@ def test_score_without_spend() -> None:
     assert result.gg is None
     assert (result.spend == 0).all() and (result.clv == 0).all()
     assert result.p_alive.shape == result.expected.shape == rfm.clients.shape
+
+
+def test_spend() -> None:
+    gg = GammaGamma(p=6.25, q=3.74, v=15.44, log_likelihood=0.0, clients=0, iterations=0)
+    spend = gamma_gamma_spend(gg, [0.0, 2.0, 2.0], [0.0, 20.0, -50.0])
+    mean = 6.25 * 15.44 / 2.74
+    assert spend[0] == pytest.approx(mean)  # nothing known: the population mean
+    assert spend[1] == pytest.approx((6.25 * 15.44 + 6.25 * 2 * 20) / (6.25 * 2 + 3.74 - 1))
+    assert spend[2] == pytest.approx(6.25 * 15.44 / (6.25 * 2 + 3.74 - 1))  # net returns: 0

@@ -673,11 +673,11 @@ def test_dormant_when_p_alive_is_under_0_3_unless_the_client_bought_today() -> N
     assert state(history(*every([30, 30], since=0)), p_alive=0.0) == "regular"
 
 
-def test_vip_from_500000_net_over_the_last_365_days() -> None:
-    assert state(history(sale(364, 400_000), sale(10, 100_000))) == "vip"
-    assert state(history(sale(365, 400_000), sale(10, 100_000))) == "new"
-    assert state(history(sale(10, 500_000, returned=1))) == "new"
-    assert state(history(sale(10, 500_000))) == "vip"
+def test_vip_from_2500000_net_over_the_last_365_days() -> None:
+    assert state(history(sale(364, 2_400_000), sale(10, 100_000))) == "vip"
+    assert state(history(sale(365, 2_400_000), sale(10, 100_000))) == "new"
+    assert state(history(sale(10, 2_500_000, returned=1))) == "new"
+    assert state(history(sale(10, 2_500_000))) == "vip"
     assert state(history(sale(10, 100)), Thresholds(vip_revenue=100)) == "vip"
 
 

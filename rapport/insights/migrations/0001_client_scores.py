@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('regular_purchases', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(2)], verbose_name='purchases to become regular')),
-                ('vip_revenue', models.DecimalField(decimal_places=2, default=Decimal('500000'), max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='VIP: spent in the last 12 months')),
+                ('vip_revenue', models.DecimalField(decimal_places=2, default=Decimal('2500000'), max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='VIP: spent in the last 12 months')),
                 ('dormant_ratio', models.DecimalField(decimal_places=2, default=Decimal('2.00'), max_digits=4, validators=[django.core.validators.MinValueValidator(Decimal('1.1')), django.core.validators.MaxValueValidator(Decimal('10'))], verbose_name='dormant after this many of their usual intervals')),
                 ('dormant_days', models.PositiveSmallIntegerField(default=180, validators=[django.core.validators.MinValueValidator(30), django.core.validators.MaxValueValidator(1000)], verbose_name='dormant after (days) without a rhythm')),
                 ('former_days', models.PositiveSmallIntegerField(default=365, validators=[django.core.validators.MinValueValidator(60), django.core.validators.MaxValueValidator(2000)], verbose_name='former after (days) without a purchase')),

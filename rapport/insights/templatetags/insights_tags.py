@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.utils import formats
+from django.utils.translation import gettext as _
 
 from rapport.insights import presenters
 from rapport.insights.presenters import money
@@ -54,3 +55,19 @@ def grouped(value: float | None) -> str:
 @register.filter
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{formats.number_format(value, 0)} %"
+
+
+@register.filter
+def compact(value: float | None) -> str:
+    """An axis label short enough for a phone: "80 M", "250 k", "7" (ru: "80 млн", "250 тыс.")."""
+    if value is None:
+        return ""
+    if abs(value) >= 1_000_000:
+        return _("%(n)s M") % {"n": _short(value / 1_000_000)}
+    if abs(value) >= 1_000:
+        return _("%(n)s k") % {"n": _short(value / 1_000)}
+    return formats.number_format(value, 0)
+
+
+def _short(value: float) -> str:
+    return formats.number_format(value, 0 if value == int(value) else 1)
