@@ -69,6 +69,7 @@ _GROUP_KEY_LIMIT = 2**62
 _QUAD_MIN_NODES, _QUAD_MAX_NODES = 48, 600  # Gauss-Beta nodes of the fallback expectation
 _A_NEAR_ONE = 1e-3  # the expectation's closed form is 0/0 at a = 1: extrapolate from both sides
 _C_SHIFT = 0.25  # below this third parameter ₂F₁ comes from the contiguous relation
+_CANCELLATION = 1e6  # a closed form losing more than 6 of its 16 digits goes to the quadrature
 _R_NUDGE = 1e-9  # … and NaN in SciPy when r - a is whole: evaluate on both sides of r
 _DAYS_PER_MONTH = 30
 
@@ -454,9 +455,16 @@ def _climb(
         step = np.zeros_like(theta)
         step[free], predicted = _trust_step(g[free], h[np.ix_(free, free)], radius)
         trial = np.clip(theta + step, -_LOG_CAP, _LOG_CAP)
-        if not np.array_equal(trial, theta + step):  # cut by the box: the model's gain for that
-            taken = trial - theta
-            predicted = _dot(g, taken) + 0.5 * float(np.einsum("i,ij,j->", taken, h, taken))
+        hit = trial != theta + step
+        if hit.any():  # parameters stopped by the box: re-solve for the others, with those fixed
+            step = trial - theta
+            rest = free & ~hit
+            if rest.any():
+                shifted = g[rest] + np.einsum("ij,j->i", h[np.ix_(rest, hit)], step[hit])
+                step[rest], _ = _trust_step(shifted, h[np.ix_(rest, rest)], radius)
+            trial = np.clip(theta + step, -_LOG_CAP, _LOG_CAP)
+            step = trial - theta
+            predicted = _dot(g, step) + 0.5 * float(np.einsum("i,ij,j->", step, h, step))
         ll_t, g_t, h_t = at(trial)
         actual = ll_t - ll
         ratio = actual / predicted if predicted > 0 else -1.0
@@ -585,17 +593,23 @@ def _growth_closed(
         low = c < _C_SHIFT
         # c·(₂F₁(c) - 1): directly where c is safe, by the contiguous relation below _C_SHIFT.
         cf1 = c * (special.hyp2f1(p1, p2, c, z) - 1.0)
+        lost = np.zeros(c.shape, dtype=bool)
         if low.any():
             cl, zl = c[low], z[low]
-            f1 = special.hyp2f1(p1, p2, cl + 1.0, zl)
-            f2 = special.hyp2f1(p1, p2, cl + 2.0, zl)
-            shifted = (
-                (cl + 1.0) * (cl - (2.0 * cl + 1.0 - p1 - p2) * zl) * f1
-                + (cl + 1.0 - p1) * (cl + 1.0 - p2) * zl * f2
-            ) / ((cl + 1.0) * one_minus_z[low])
+            q1 = np.broadcast_to(p1, c.shape)[low]
+            f1 = special.hyp2f1(q1, p2, cl + 1.0, zl)
+            f2 = special.hyp2f1(q1, p2, cl + 2.0, zl)
+            first = (cl + 1.0) * (cl - (2.0 * cl + 1.0 - q1 - p2) * zl) * f1
+            second = (cl + 1.0 - q1) * (cl + 1.0 - p2) * zl * f2
+            shifted = (first + second) / ((cl + 1.0) * one_minus_z[low])
             cf1[low] = shifted - cl
+            lost[low] = np.abs(first) + np.abs(second) > _CANCELLATION * np.abs(first + second)
         # c·[1 - h·f] without cancelling the leading term: c·(-expm1((a-1) log(1-z))) - h·c·(f-1).
-        return (c * -np.expm1((a - 1.0) * np.log(one_minus_z)) - h * cf1) / (a - 1.0)
+        lead, rest = c * -np.expm1((a - 1.0) * np.log(one_minus_z)), h * cf1
+        g = (lead - rest) / (a - 1.0)
+        # Where the terms nearly cancel (huge c with a short horizon, say) the digits are gone.
+        lost |= (np.abs(lead) + np.abs(rest)) > _CANCELLATION * np.abs(lead - rest)
+        return np.where(lost, np.nan, g)
 
 
 def _growth_hypergeometric(m: BgNbd, x: FloatArray, T: FloatArray, t: float) -> FloatArray:
