@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 
-def call_service[T](form: forms.Form, call: Callable[[], T]) -> T | None:
+def call_service[T](form: forms.BaseForm, call: Callable[[], T]) -> T | None:
     """Run a service; show its ``ValidationError`` on the form's fields instead of failing."""
     try:
         return call()

@@ -74,7 +74,7 @@ def stacked_bars(
     slot = plot_w / max(len(labels), 1)
     bars = []
     for i, label in enumerate(labels):
-        y = HEIGHT - BOTTOM
+        y = float(HEIGHT - BOTTOM)
         segments = []
         for name in names:
             value = series[name][i]

@@ -812,7 +812,7 @@ def _load_history(*, clients: int, seed: int, marker: str) -> None:
 # --- btyd: lifetime value models ----------------------------------------------------------------
 
 BTYD_BUDGET_SECONDS_1M = 10.0  # fit both models and score a million clients
-BTYD_TODAY = 740_000  # a fixed day number (2027): the simulation does not depend on the clock
+BTYD_TODAY = 740_000  # a fixed day (2027-01-19): the simulation does not depend on the clock
 # CDNOW's estimates (Fader, Hardie & Lee 2005) with time in days; spend in roubles.
 BTYD_TRUTH = {"r": 0.243, "alpha": 4.414 * 7, "a": 0.793, "b": 2.426,
               "p": 6.25, "q": 3.74, "v": 15_440.0}  # fmt: skip
@@ -848,8 +848,11 @@ def btyd_figures(*, clients: int, seed: int, peer: bool) -> Iterator[dict[str, A
            "seconds": round(rfm_s, 3)}  # fmt: skip
 
     mine: dict[str, float] = {}
-    bg, mine["fit_bgnbd"] = _timed(lambda: btyd.bgnbd_fit(f, r, T))
-    gg, mine["fit_gg"] = _timed(lambda: btyd.gamma_gamma_fit(f, m))
+    try:
+        bg, mine["fit_bgnbd"] = _timed(lambda: btyd.bgnbd_fit(f, r, T))
+        gg, mine["fit_gg"] = _timed(lambda: btyd.gamma_gamma_fit(f, m))
+    except btyd.NotEnoughData as exc:
+        raise CommandError(f"{clients} simulated clients are not enough: {exc}") from exc
     value, mine["clv"] = _timed(lambda: btyd.clv(bg, gg, rfm, months=12, monthly_discount=0.01))
     mine["total"] = mine["fit_bgnbd"] + mine["fit_gg"] + mine["clv"]
     scores, score_s = _timed(lambda: btyd.score(rfm))
