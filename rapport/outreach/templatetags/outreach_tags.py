@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from rapport.clients.choices import Relation
-from rapport.outreach.choices import HOLIDAY_NAMES, Occasion
+from rapport.clients.choices import Channel, Relation
+from rapport.outreach.choices import HOLIDAY_NAMES, Category, Occasion, Outcome
 from rapport.outreach.models import Touchpoint
 
 register = template.Library()
+
+# value → label for the choices pages list by the dozen. Django's get_FOO_display hashes every
+# (lazy) choice on each call: 88 calls cost 15 ms of a Today page; a dict lookup costs nothing.
+_LABELS: dict[str, dict[str, Any]] = {
+    "category": dict(Category.choices),
+    "channel": dict(Channel.choices),
+    "occasion": dict(Occasion.choices),
+    "outcome": dict(Outcome.choices),
+}
+
+
+@functools.cache
+def _url_pattern(name: str, prefix: str) -> tuple[str, str]:
+    head, tail = reverse(name, args=[987654321]).split("987654321")
+    return head, tail
+
+
+@register.filter
+def pk_url(pk: int, name: str) -> str:
+    """``{% url name pk %}`` for the per-item links of long lists, without resolving each one
+    (the pattern is reversed once per URL name and script prefix)."""
+    head, tail = _url_pattern(name, get_script_prefix())
+    return f"{head}{int(pk)}{tail}"
+
+
+@register.filter
+def label(value: str, kind: str) -> str:
+    """The label of a category, channel, occasion or outcome code ("" for an empty one)."""
+    return str(_LABELS[kind].get(value, value)) if value else ""
 
 
 def _day(iso: Any) -> str:
