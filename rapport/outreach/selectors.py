@@ -22,7 +22,9 @@ from rapport.outreach.choices import Outcome, TouchpointStatus
 from rapport.outreach.models import Contact, OccasionTemplate, Standard, Touchpoint
 
 UPCOMING_DAYS = 7
-OVERFLOW_SHOWN = 30  # rows of "moved to tomorrow" and "if you have time" listed by name
+OVERFLOW_SHOWN = (
+    10  # rows of "moved to tomorrow" and "if you have time" listed by name (a count for the rest)
+)
 WAITING_SHOWN = 50
 DEFAULT_CAPACITY = 12
 
