@@ -90,12 +90,9 @@ def _day(moment: Any) -> int:
     return int(moment.toordinal())
 
 
-def sales_arrays(client_ids: Sequence[int] | None = None) -> tuple[np.ndarray, ...]:
-    """Every purchase (of the given clients, or all) as (client, day number, net amount)."""
-    rows = Purchase.objects.all()
-    if client_ids is not None:
-        rows = rows.filter(among(client_ids))
-    data = rows.annotate(day=TruncDate("purchased_at")).values_list(
+def sales_arrays() -> tuple[np.ndarray, ...]:
+    """Every purchase as (client, day number, net amount)."""
+    data = Purchase.objects.annotate(day=TruncDate("purchased_at")).values_list(
         "client_id", "day", F("total") - F("returned_total")
     )
     clients, days, amounts = [], [], []
@@ -351,7 +348,6 @@ class ScoreStats:
     seconds: dict[str, float] = field(default_factory=dict)
     bg_nbd: dict[str, Any] = field(default_factory=dict)
     gamma_gamma: dict[str, Any] = field(default_factory=dict)
-    changed_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -373,13 +369,12 @@ def kept_status(current: str, computed: str) -> str:
 
 
 def score_chunk(
-    ids: Sequence[int],
+    loaded: Loaded,
     today: date,
     model_scores: ModelScores,
     rules: dict[int, StoreRules],
 ) -> tuple[list[ClientScore], dict[int, str]]:
-    """The rows and the changed statuses of a chunk of clients."""
-    loaded = histories_for(ids)
+    """The rows and the changed statuses of a chunk of loaded clients."""
     rows, statuses = [], {}
     for pk, history in loaded.histories.items():
         rule = rules.get(loaded.stores[pk], DEFAULT_RULES)
@@ -429,13 +424,12 @@ def scores_pass(
     else:
         ids = sorted(set(client_ids))
     for chunk in itertools.batched(ids, CHUNK):
-        rows, statuses = score_chunk(chunk, today, model_scores, rules)
+        rows, statuses = score_chunk(histories_for(chunk), today, model_scores, rules)
         with transaction.atomic():
             save_rows(rows)
             _status_save(statuses)
         stats.clients += len(rows)
         stats.status_changed += len(statuses)
-        stats.changed_ids.extend(statuses)
         if progress is not None:
             progress(len(chunk))
     stats.seconds["save"] = perf_counter() - mark
@@ -487,11 +481,16 @@ def score_one(client: Client, today: date) -> ClientScore:
     models = Models.from_run(run)
     settings = ScoreSettings.objects.filter(store_id=client.store_id).first()
     rule = rules_from(settings)
-    clients, days, amounts = sales_arrays([client.pk])
-    keep = clients == client.pk
-    rfm = btyd.rfm_from_purchases(clients[keep], days[keep], amounts[keep], today=today.toordinal())
+    loaded = histories_for([client.pk])  # one read of the receipts serves both cores
+    sales = loaded.histories[client.pk].sales
+    rfm = btyd.rfm_from_purchases(
+        np.full(len(sales), client.pk, dtype=np.int64),
+        np.array([sale.day.toordinal() for sale in sales], dtype=np.int64),
+        np.array([sale.total - sale.returned for sale in sales], dtype=np.float64),
+        today=today.toordinal(),
+    )
     model_scores = score_with(models, rfm, rule)
-    rows, statuses = score_chunk([client.pk], today, model_scores, {client.store_id: rule})
+    rows, statuses = score_chunk(loaded, today, model_scores, {client.store_id: rule})
     save_rows(rows)
     if statuses:
         client.status = statuses[client.pk]

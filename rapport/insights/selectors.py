@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 from django.db.models import F, Q, QuerySet
@@ -399,16 +398,14 @@ def _consultant_rows(
     start, end = period.start.toordinal(), period.end.toordinal()
     in_period = (contacts.day >= start) & (contacts.day <= end)
     ids = set(attribution.by_consultant) | set(adherence)
-    replies: dict[int, int] = {}
-    for pk in ids:
-        mine = in_period & (contacts.consultant == pk)
-        replies[pk] = int(np.count_nonzero(contacts.replied[mine]))
+    who, count = np.unique(contacts.consultant[in_period & contacts.replied], return_counts=True)
+    replies = dict(zip(who.tolist(), count.tolist(), strict=True))
     people = User.objects.in_bulk([pk for pk in ids if pk])
     rows = [
         ConsultantRow(
             consultant=people.get(pk),
             contacts=attribution.by_consultant.get(pk, (0, 0, 0.0))[0],
-            replies=replies[pk],
+            replies=replies.get(pk, 0),
             returned=attribution.by_consultant.get(pk, (0, 0, 0.0))[1],
             revenue=attribution.by_consultant.get(pk, (0, 0, 0.0))[2],
             adherence=adherence.get(pk),
@@ -424,8 +421,3 @@ def _consultant_rows(
 def client_score_for(client: Client) -> ClientScore | None:
     """The client's numbers (the card's caller has already checked access to the client)."""
     return ClientScore.objects.filter(client=client).first()
-
-
-def evidence_number(evidence: dict[str, Any], key: str) -> float | None:
-    value = evidence.get(key)
-    return float(value) if isinstance(value, int | float) else None
