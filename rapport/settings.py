@@ -138,6 +138,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "rapport.api",
 ]
 
 MIDDLEWARE = [
@@ -284,3 +288,29 @@ LOGGING = {
 
 # Where phone numbers without a country code are read from when the store has none.
 RAPPORT_DEFAULT_REGION = env_str("RAPPORT_DEFAULT_REGION", "RU")
+
+# The REST API for tills and web shops (rapport.api): integration keys with scopes, JSON only.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rapport.api.authentication.IntegrationTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rapport.api.permissions.TokenHasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["rapport.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "rapport.api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per token (per web process: the default cache is in memory), e.g. "1200/min".
+RAPPORT_API_RATE = env_str("RAPPORT_API_RATE", "1200/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rapport API",
+    "DESCRIPTION": "Clients, purchases, returns and products for tills and web shops.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served by the app: no CDN, works on an intranet
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "rapport.clients.choices.Channel"},
+}

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("rapport.sales.urls")),
     path("", include("rapport.outreach.urls")),
     path("", include("rapport.insights.urls")),
+    path("api/", include("rapport.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -114,3 +114,16 @@ class TimelineKind(models.TextChoices):
     VISIT = "visit", _("Visit")
     CONTACTED = "contacted", _("Contact made")
     PLAN_CHANGED = "plan_changed", _("Contact plan changed")
+    MERGED = "merged", _("Cards merged")
+    MERGE_UNDONE = "merge_undone", _("Merge undone")
+    BLACKLISTED = "blacklisted", _("Blacklisted")
+    UNBLACKLISTED = "unblacklisted", _("Taken off the blacklist")
+
+
+class CandidateStatus(models.TextChoices):
+    """What became of a pair of cards that may be the same person."""
+
+    PENDING = "pending", _("To review")
+    MERGED = "merged", _("Merged")
+    DISMISSED = "dismissed", _("Not the same person")
+    AUTO_MERGED = "auto_merged", _("Merged automatically")

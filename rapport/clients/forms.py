@@ -53,6 +53,27 @@ class ClientCreateForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # Shown (as a checkbox) only once the form has found cards that may be the same person.
+    create_anyway = forms.BooleanField(
+        label=_("None of these: create a new card anyway"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def offer_anyway(self) -> None:
+        """Show the "create anyway" checkbox, under the possible matches."""
+        self.fields["create_anyway"].widget = forms.CheckboxInput()
+
+
+class BlacklistForm(forms.Form):
+    """A manager flags a client: no planned contacts, a warning at the till."""
+
+    reason = forms.CharField(
+        label=_("Why"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Colleagues see this reason on the card and at the till."),
+    )
 
 
 class ClientEditForm(forms.Form):

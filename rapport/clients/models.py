@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rapport.clients.choices import (
+    CandidateStatus,
     Channel,
     ClientStatus,
     ConsentSource,
@@ -71,6 +73,29 @@ class Client(models.Model):
     # Search keys (see rapport.core.normalize.name_skeleton): never shown.
     last_name_key = BinaryCollationCharField(max_length=80, blank=True, editable=False)
     first_name_key = BinaryCollationCharField(max_length=80, blank=True, editable=False)
+    # Blacklisted: nothing is planned for the client and the till shows the flag (audited on the
+    # timeline by client_blacklist / client_unblacklist).
+    is_blacklisted = models.BooleanField(_("blacklisted"), default=False)
+    blacklist_reason = models.CharField(_("why blacklisted"), max_length=300, blank=True)
+    blacklisted_at = models.DateTimeField(_("blacklisted on"), null=True, blank=True)
+    blacklisted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("blacklisted by"),
+    )
+    # A card merged into another is kept, empty, so that the merge can be undone exactly; the
+    # selectors, search, Today and the planner leave it out.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_cards",
+        verbose_name=_("merged into"),
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
@@ -281,3 +306,100 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.at:%Y-%m-%d}"
+
+
+class DedupeSettings(models.Model):
+    """A store's thresholds for likely duplicates, and whether sure ones are merged unasked."""
+
+    store = models.OneToOneField(
+        "accounts.Store", on_delete=models.CASCADE, related_name="dedupe_settings"
+    )
+    review_threshold = models.FloatField(
+        _("show pairs scoring at least"),
+        default=0.8,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
+    auto_merge_threshold = models.FloatField(
+        _("merge automatically from"),
+        default=0.995,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
+    auto_merge_enabled = models.BooleanField(
+        _("merge sure duplicates automatically"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("duplicate settings")
+        verbose_name_plural = _("duplicate settings")
+
+    def __str__(self) -> str:
+        return f"{self.store_id}: {self.review_threshold}/{self.auto_merge_threshold}"
+
+
+class ClientMerge(models.Model):
+    """One card merged into another, with a snapshot of everything it changed, for an exact undo."""
+
+    store = models.ForeignKey("accounts.Store", on_delete=models.CASCADE, related_name="+")
+    survivor = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="merges")
+    merged = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="merged_by_merges")
+    # Both cards before, the survivor after, and every row moved, deleted or changed (see
+    # rapport.clients.merging).
+    snapshot = models.JSONField(default=dict)
+    automatic = models.BooleanField(_("automatic"), default=False)
+    score = models.FloatField(_("match"), null=True, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(_("merged"), default=timezone.now)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        indexes = [models.Index(fields=["store", "-merged_at"], name="clientmerge_store_idx")]
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.survivor_id}"
+
+
+class DuplicateCandidate(models.Model):
+    """Two cards of a store that may be the same person, with the matcher's evidence."""
+
+    store = models.ForeignKey("accounts.Store", on_delete=models.CASCADE, related_name="+")
+    client_a = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client_b = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("match"))
+    # [{"field", "verdict", "detail", "weight"}] as rapport.core.identity.Evidence
+    evidence = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CandidateStatus.choices, default=CandidateStatus.PENDING
+    )
+    found_at = models.DateTimeField(_("found"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    merge = models.ForeignKey(
+        ClientMerge, on_delete=models.SET_NULL, null=True, blank=True, related_name="candidates"
+    )
+
+    class Meta:
+        ordering = ["-score", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["client_a", "client_b"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(client_a__lt=models.F("client_b")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["store", "status", "-score"], name="duplicate_store_status_idx")
+        ]
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+
+    def __str__(self) -> str:
+        return f"{self.client_a_id} ~ {self.client_b_id} ({self.score:.2f})"

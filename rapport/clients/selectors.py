@@ -8,16 +8,39 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
 
-from django.db.models import Prefetch, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from rapport.accounts.models import Store, User
 from rapport.accounts.selectors import home_store_for, scope_for
-from rapport.clients.choices import ContactKind
-from rapport.clients.models import Client, ContactPoint, Note, TimelineEvent
-from rapport.core.normalize import SearchQuery, parse_search
+from rapport.clients.choices import CandidateStatus, ContactKind
+from rapport.clients.models import (
+    Client,
+    ClientMerge,
+    ContactPoint,
+    DuplicateCandidate,
+    Note,
+    TimelineEvent,
+)
+from rapport.core.normalize import (
+    InvalidEmail,
+    InvalidPhone,
+    SearchQuery,
+    name_skeleton,
+    normalize_email,
+    normalize_phone,
+    parse_search,
+)
+
+if TYPE_CHECKING:
+    from rapport.core.identity import Match
 
 SEARCH_LIMIT = 20
 
@@ -25,9 +48,10 @@ SEARCH_LIMIT = 20
 def clients_for(*, user: User) -> QuerySet[Client]:
     """Every client the user may see."""
     scope = scope_for(user)
+    active = Client.objects.filter(merged_into__isnull=True)  # a merged card lives on in another
     if scope.all_stores:
-        return Client.objects.all()
-    return Client.objects.filter(store_id__in=scope.store_ids)
+        return active
+    return active.filter(store_id__in=scope.store_ids)
 
 
 def book_for(
@@ -171,7 +195,7 @@ def _matching_ids(store_ids: list[int], query: SearchQuery, limit: int) -> list[
 
 def _name_ids(store_ids: list[int], words: tuple[str, ...], limit: int) -> list[int]:
     """Last name then first name, in either order; one word matches either name."""
-    clients = Client.objects.filter(store_id__in=store_ids)
+    clients = Client.objects.filter(store_id__in=store_ids, merged_into__isnull=True)
     first, rest = words[0], words[1:]
     low, high = _prefix_range(first)
     by_last = clients.filter(last_name_key__gte=low, last_name_key__lt=high)
@@ -197,3 +221,173 @@ def _unique(ids: object, limit: int) -> list[int]:
         if len(seen) == limit:
             break
     return list(seen)
+
+
+def merged_card_target(*, user: User, pk: int) -> int | None:
+    """The card a merged card lives on in, if the user may see it (to send old links there)."""
+    row = (
+        Client.objects.filter(pk=pk, merged_into__isnull=False)
+        .values_list("store_id", "merged_into_id")
+        .first()
+    )
+    if row is None or not scope_for(user).sees_store(row[0]):
+        return None
+    return row[1]
+
+
+# --- duplicates ---------------------------------------------------------------------------------
+
+
+def _managed_filter(user: User, field: str = "store_id") -> Q:
+    scope = scope_for(user)
+    if not scope.is_manager:
+        raise PermissionDenied(_("Only a manager can review duplicates."))
+    return Q() if scope.all_stores else Q(**{f"{field}__in": scope.managed_store_ids})
+
+
+def duplicate_candidates_for(
+    *, user: User, status: str = CandidateStatus.PENDING
+) -> QuerySet[DuplicateCandidate]:
+    """The pairs of likely duplicates in the stores the user manages (403 for others), both
+    cards with their owners and addresses; pending pairs only while both cards are active."""
+    candidates = DuplicateCandidate.objects.filter(_managed_filter(user), status=status)
+    if status == CandidateStatus.PENDING:
+        candidates = candidates.filter(
+            client_a__merged_into__isnull=True, client_b__merged_into__isnull=True
+        )
+    points = ContactPoint.objects.filter(kind__in=[ContactKind.PHONE, ContactKind.EMAIL])
+    return (
+        candidates.select_related(
+            "client_a__owner", "client_b__owner", "decided_by", "merge", "store"
+        )
+        .prefetch_related(
+            Prefetch("client_a__contact_points", queryset=points),
+            Prefetch("client_b__contact_points", queryset=points),
+        )
+        .order_by("-score", "pk")
+    )
+
+
+def duplicate_get_for(*, user: User, pk: int) -> DuplicateCandidate:
+    """One pair: 404 outside the user's stores, 403 for someone who is not a manager there."""
+    found = DuplicateCandidate.objects.select_related("client_a", "client_b").filter(pk=pk).first()
+    scope = scope_for(user)
+    if found is None or not scope.sees_store(found.store_id):
+        raise Http404("No such pair")
+    if not scope.manages_store(found.store_id):
+        raise PermissionDenied(_("Only a manager can review duplicates."))
+    return found
+
+
+def merges_for(*, user: User) -> QuerySet[ClientMerge]:
+    """The merges in the stores the user manages, newest first (403 for others)."""
+    return (
+        ClientMerge.objects.filter(_managed_filter(user))
+        .select_related("survivor", "merged", "merged_by", "undone_by")
+        .defer("snapshot")
+        .order_by("-merged_at", "-pk")
+    )
+
+
+def merge_get_for(*, user: User, pk: int) -> ClientMerge:
+    """One merge: 404 outside the user's stores, 403 for someone who is not a manager there."""
+    found = ClientMerge.objects.select_related("survivor", "merged").filter(pk=pk).first()
+    scope = scope_for(user)
+    if found is None or not scope.sees_store(found.store_id):
+        raise Http404("No such merge")
+    if not scope.manages_store(found.store_id):
+        raise PermissionDenied(_("Only a manager can undo a merge."))
+    return found
+
+
+POSSIBLE_MATCHES = 5
+_MATCH_POOL = 50
+
+
+def possible_matches_for(
+    *,
+    user: User,
+    store: Store,
+    first_name: str,
+    last_name: str = "",
+    phone: str = "",
+    email: str = "",
+    birthday: date | None = None,
+) -> list[tuple[Client, Match]]:
+    """Cards of the store that may be the person being typed in at the till, best first: the
+    same phone or e-mail, or the same first and last name, then compared by the matcher."""
+    from rapport.clients.services import match_settings_for
+    from rapport.core.identity import Person, compare
+
+    if not scope_for(user).sees_store(store.pk):
+        raise Http404("No such store")
+    phones, emails = [], []
+    if phone.strip():
+        with suppress(InvalidPhone):  # an unreadable number is the form's business, not ours
+            phones.append(normalize_phone(phone, store.country))
+    if email.strip():
+        with suppress(InvalidEmail):
+            emails.append(normalize_email(email))
+    active = Client.objects.filter(store=store, merged_into__isnull=True)
+    by_address = Q(kind=ContactKind.PHONE, value__in=phones) | Q(
+        kind=ContactKind.EMAIL, value__in=emails
+    )
+    ids = set()
+    if phones or emails:
+        ids |= set(
+            ContactPoint.objects.filter(
+                by_address, client__store=store, client__merged_into__isnull=True
+            ).values_list("client_id", flat=True)[:_MATCH_POOL]
+        )
+    first_key, last_key = name_skeleton(first_name)[:80], name_skeleton(last_name)[:80]
+    if first_key and last_key:
+        ids |= set(
+            active.filter(first_name_key=first_key, last_name_key=last_key).values_list(
+                "pk", flat=True
+            )[:_MATCH_POOL]
+        )
+    if not ids:
+        return []
+    cards = list(
+        active.filter(pk__in=ids)
+        .select_related("owner", "store")
+        .prefetch_related(
+            Prefetch(
+                "contact_points",
+                queryset=ContactPoint.objects.filter(
+                    kind__in=[ContactKind.PHONE, ContactKind.EMAIL]
+                ),
+            )
+        )
+    )
+    typed = Person(
+        id=0,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        birthday=birthday,
+        phones=tuple(phones),
+        emails=tuple(emails),
+    )
+    review = match_settings_for(store).review
+    found = []
+    for card in cards:
+        points = card.contact_points.all()
+        person = Person(
+            id=card.pk,
+            first_name=card.first_name,
+            last_name=card.last_name,
+            middle_name=card.middle_name,
+            birthday=card.birthday,
+            phones=tuple(p.value for p in points if p.kind == ContactKind.PHONE),
+            emails=tuple(p.value for p in points if p.kind == ContactKind.EMAIL),
+            gender=card.gender,
+        )
+        match = compare(typed, person)
+        # At the till the same address or the same full name is worth a look even when the
+        # matcher doubts: the cashier decides, before anything is saved.
+        same_address = set(phones) & set(person.phones) or set(emails) & set(person.emails)
+        same_name = (card.first_name_key, card.last_name_key) == (first_key, last_key)
+        if match.score >= review or same_address or (same_name and last_key):
+            found.append((card, match))
+    found.sort(key=lambda pair: (-pair[1].score, pair[0].pk))
+    return found[:POSSIBLE_MATCHES]

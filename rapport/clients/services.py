@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+import time as clock
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,7 +17,9 @@ from django.utils.translation import gettext as _
 
 from rapport.accounts.models import Store, User
 from rapport.accounts.selectors import scope_for
+from rapport.clients import merging
 from rapport.clients.choices import (
+    CandidateStatus,
     Channel,
     ConsentSource,
     ConsentStatus,
@@ -28,8 +32,11 @@ from rapport.clients.choices import (
 )
 from rapport.clients.models import (
     Client,
+    ClientMerge,
     Consent,
     ContactPoint,
+    DedupeSettings,
+    DuplicateCandidate,
     KeyDate,
     Note,
     Preference,
@@ -52,6 +59,9 @@ from rapport.outreach.choices import Category, Occasion, TouchpointStatus
 from rapport.outreach.models import Touchpoint
 from rapport.outreach.planning import plan_inputs_for
 from rapport.outreach.services import plan_rebuild
+
+if TYPE_CHECKING:
+    from rapport.core.identity import Match, MatchSettings, Person
 
 
 def phone_error(reason: str) -> str:
@@ -623,3 +633,407 @@ def _introduction(
         priority=planner.PRIORITY["manual"],
         reason={"previous": str(previous or ""), "consultant": str(owner)},
     )
+
+
+# --- blacklist ----------------------------------------------------------------------------------
+
+
+def _check_store_manager(actor: User, client: Client, message: str) -> None:
+    scope = scope_for(actor)
+    if not scope.sees_store(client.store_id):
+        raise Http404("No such client")
+    if not scope.manages_store(client.store_id):
+        raise PermissionDenied(message)
+
+
+def _locked(client: Client) -> Client:
+    return Client.objects.select_for_update().select_related("store").get(pk=client.pk)
+
+
+_BLACKLIST_UPDATE = ["is_blacklisted", "blacklist_reason", "blacklisted_at", "blacklisted_by"]
+
+
+@transaction.atomic
+def client_blacklist(*, actor: User, client: Client, reason: str) -> Client:
+    """Flag a client (a manager, with a reason): nothing is planned for them any more, open
+    planned contacts are cancelled, and the till shows the flag."""
+    _check_store_manager(actor, client, _("Only a manager can blacklist a client."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the client is blacklisted.")})
+    client = _locked(client)
+    if client.merged_into_id is not None:
+        raise ValidationError(_("This card has been merged into another one."))
+    if client.is_blacklisted and client.blacklist_reason == reason:
+        return client
+    client.is_blacklisted, client.blacklist_reason = True, reason[:300]
+    client.blacklisted_at, client.blacklisted_by = timezone.now(), actor
+    client.save(update_fields=[*_BLACKLIST_UPDATE, "updated_at"])
+    planned = Touchpoint.objects.filter(client=client, status=TouchpointStatus.PLANNED)
+    cancelled = planned.filter(is_manual=True).update(status=TouchpointStatus.CANCELLED)
+    planned.filter(is_manual=False).delete()
+    timeline_record(
+        client=client,
+        kind=TimelineKind.BLACKLISTED,
+        actor=actor,
+        data={"reason": client.blacklist_reason, "cancelled": cancelled},
+    )
+    plan_rebuild(client=client)
+    return client
+
+
+@transaction.atomic
+def client_unblacklist(*, actor: User, client: Client, note: str = "") -> Client:
+    """Take a client off the blacklist (a manager); their contact plan is built again."""
+    _check_store_manager(actor, client, _("Only a manager can take a client off the blacklist."))
+    client = _locked(client)
+    if not client.is_blacklisted:
+        return client
+    reason = client.blacklist_reason
+    client.is_blacklisted, client.blacklist_reason = False, ""
+    client.blacklisted_at, client.blacklisted_by = None, None
+    client.save(update_fields=[*_BLACKLIST_UPDATE, "updated_at"])
+    timeline_record(
+        client=client,
+        kind=TimelineKind.UNBLACKLISTED,
+        actor=actor,
+        data={"reason": reason, "note": note.strip()},
+    )
+    plan_rebuild(client=client)
+    return client
+
+
+# --- merge and undo -----------------------------------------------------------------------------
+
+
+def _check_merge_rights(actor: User, client: Client) -> None:
+    _check_store_manager(actor, client, _("Only a manager can merge cards."))
+
+
+def _purchase_summary(client: Client) -> None:
+    """The card's purchase count and last purchase, counted from its receipts."""
+    from rapport.sales.models import Purchase
+
+    purchases = Purchase.objects.filter(client=client)
+    client.purchase_count = purchases.count()
+    client.last_purchase_at = (
+        purchases.order_by("-purchased_at").values_list("purchased_at", flat=True).first()
+    )
+
+
+def _pair(a: int, b: int) -> dict[str, int]:
+    return {"client_a_id": min(a, b), "client_b_id": max(a, b)}
+
+
+@transaction.atomic
+def client_merge(
+    *,
+    actor: User | None,
+    survivor: Client,
+    other: Client,
+    automatic: bool = False,
+    score: float | None = None,
+    today: date | None = None,
+) -> ClientMerge:
+    """Merge ``other`` into ``survivor`` (a manager, or the automatic dedupe): every purchase,
+    visit, contact, note, relative, date, preference, address and consent moves to the survivor
+    (per channel the most restrictive consent wins); ``other`` is kept, empty, for the undo."""
+    from rapport.insights.services import client_score_refresh
+
+    if actor is None and not automatic:
+        raise PermissionDenied(_("Only a manager can merge cards."))
+    if actor is not None:
+        _check_merge_rights(actor, survivor)
+        _check_merge_rights(actor, other)
+    if survivor.pk == other.pk:
+        raise ValidationError(_("A card cannot be merged into itself."))
+    today = today or timezone.localdate()
+    locked = {
+        c.pk: c
+        for c in Client.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, other.pk])
+        .order_by("pk")
+    }
+    survivor, other = locked[survivor.pk], locked[other.pk]
+    if survivor.store_id != other.store_id:
+        raise ValidationError(_("Only cards of the same store can be merged."))
+    if survivor.merged_into_id is not None or other.merged_into_id is not None:
+        raise ValidationError(_("One of these cards has already been merged into another."))
+    snapshot = merging.merge_apply(survivor, other, today=today)
+    _set_name_keys(survivor)
+    _purchase_summary(survivor)
+    survivor.save()
+    other.merged_into = survivor
+    other.save(update_fields=["merged_into", "updated_at"])
+    client_score_refresh(client=survivor, today=today)  # numbers and status before the plan
+    plan_rebuild(client=survivor, today=today)
+    plan_rebuild(client=other, today=today)
+    merging.merge_after(snapshot, Client.objects.get(pk=survivor.pk))
+    merge = ClientMerge.objects.create(
+        store_id=survivor.store_id,
+        survivor=survivor,
+        merged=other,
+        snapshot=snapshot,
+        automatic=automatic,
+        score=score,
+        merged_by=actor,
+    )
+    DuplicateCandidate.objects.filter(**_pair(survivor.pk, other.pk)).update(
+        status=CandidateStatus.AUTO_MERGED if automatic else CandidateStatus.MERGED,
+        decided_by=actor,
+        decided_at=merge.merged_at,
+        merge=merge,
+    )
+    timeline_record(
+        client=survivor,
+        kind=TimelineKind.MERGED,
+        actor=actor,
+        data={
+            "merge": merge.pk,
+            "other": other.pk,
+            "name": other.full_name,
+            "automatic": automatic,
+            "moved": merging.merge_counts(snapshot),
+        },
+    )
+    timeline_record(
+        client=other,
+        kind=TimelineKind.MERGED,
+        actor=actor,
+        data={"merge": merge.pk, "into": survivor.pk, "name": survivor.full_name},
+    )
+    return merge
+
+
+@transaction.atomic
+def client_merge_undo(*, actor: User, merge: ClientMerge) -> ClientMerge:
+    """Undo a merge (a manager): both cards come back exactly as they were before it; what
+    happened to the survivor since stays on the survivor. Refused, with the reason, when a later
+    change makes an exact undo impossible."""
+    from rapport.insights.services import client_score_refresh
+
+    survivor, other = merge.survivor, merge.merged
+    _check_merge_rights(actor, survivor)
+    locked = {
+        c.pk: c
+        for c in Client.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, other.pk])
+        .order_by("pk")
+    }
+    survivor, other = locked[survivor.pk], locked[other.pk]
+    merge = ClientMerge.objects.select_for_update().get(pk=merge.pk)
+    reasons = merging.undo_blockers(merge, survivor, other)
+    if reasons:
+        raise ValidationError(reasons, code="undo_impossible")
+    fresh = merging.merge_revert(merge, survivor, other)
+    survivor.refresh_from_db()
+    other.refresh_from_db()
+    if fresh:  # bought or returned since the merge: count again rather than restore
+        _purchase_summary(survivor)
+        survivor.save(update_fields=["purchase_count", "last_purchase_at", "updated_at"])
+        client_score_refresh(client=survivor)
+    merge.undone_at, merge.undone_by = timezone.now(), actor
+    merge.save(update_fields=["undone_at", "undone_by"])
+    DuplicateCandidate.objects.filter(**_pair(survivor.pk, other.pk)).update(
+        status=CandidateStatus.DISMISSED, decided_by=actor, decided_at=merge.undone_at
+    )
+    for client, counterpart in ((survivor, other), (other, survivor)):
+        timeline_record(
+            client=client,
+            kind=TimelineKind.MERGE_UNDONE,
+            actor=actor,
+            data={"merge": merge.pk, "other": counterpart.pk, "name": counterpart.full_name},
+        )
+    plan_rebuild(client=survivor)
+    plan_rebuild(client=other)
+    return merge
+
+
+# --- likely duplicates --------------------------------------------------------------------------
+
+PEOPLE_CHUNK = 5_000
+
+
+@dataclass(slots=True)
+class DedupeStats:
+    """What a duplicates pass did in a store."""
+
+    store: str
+    clients: int = 0
+    candidates: int = 0
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    auto_merged: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def match_settings_for(store: Store) -> MatchSettings:
+    """The store's matching thresholds (the matcher's defaults until a manager sets them)."""
+    from rapport.core.identity import MatchSettings
+
+    row = DedupeSettings.objects.filter(store=store).first()
+    if row is None:
+        return MatchSettings()
+    return MatchSettings(review=row.review_threshold, auto_merge=row.auto_merge_threshold)
+
+
+def people_of(store: Store) -> list[Person]:
+    """Every active card of the store as the matcher takes it: two queries per chunk."""
+    from rapport.core.identity import Person
+
+    people: list[Person] = []
+    cards = Client.objects.filter(store=store, merged_into__isnull=True).order_by("pk")
+    after = 0
+    while True:
+        rows = list(
+            cards.filter(pk__gt=after).values_list(
+                "pk", "first_name", "last_name", "middle_name", "birthday", "gender"
+            )[:PEOPLE_CHUNK]
+        )
+        if not rows:
+            return people
+        first, last = rows[0][0], rows[-1][0]
+        phones: dict[int, list[str]] = {}
+        emails: dict[int, list[str]] = {}
+        for client_id, kind, value in (
+            ContactPoint.objects.filter(
+                client_id__gte=first,
+                client_id__lte=last,
+                kind__in=[ContactKind.PHONE, ContactKind.EMAIL],
+            )
+            .order_by("client_id", "-is_primary", "pk")
+            .values_list("client_id", "kind", "value")
+        ):
+            (phones if kind == ContactKind.PHONE else emails).setdefault(client_id, []).append(
+                value
+            )
+        for pk, first_name, last_name, middle_name, birthday, gender in rows:
+            people.append(
+                Person(
+                    id=pk,
+                    first_name=first_name,
+                    last_name=last_name,
+                    middle_name=middle_name,
+                    birthday=birthday,
+                    phones=tuple(phones.get(pk, ())),
+                    emails=tuple(emails.get(pk, ())),
+                    gender=gender,
+                )
+            )
+        after = last
+
+
+def evidence_json(match: Match) -> list[dict[str, Any]]:
+    """A match's evidence as stored on the candidate."""
+    return [
+        {"field": e.field, "verdict": e.verdict, "detail": e.detail, "weight": e.weight}
+        for e in match.evidence
+    ]
+
+
+def duplicate_candidates_refresh(
+    *, store: Store, progress: Callable[[int, int], None] | None = None
+) -> DedupeStats:
+    """Find the store's likely duplicates: new pairs become pending candidates, pending ones get
+    the fresh score, decided ones stay decided; with the store's setting on, pairs scoring at
+    least the auto-merge threshold are merged (reviewable afterwards)."""
+    from rapport.core.identity import find_duplicates
+
+    started = clock.perf_counter()
+    stats = DedupeStats(store=store.name)
+    settings = match_settings_for(store)
+    people = people_of(store)
+    stats.clients = len(people)
+    matches = find_duplicates(people, settings=settings, progress=progress)
+    stats.candidates = len(matches)
+    now = timezone.now()
+    with transaction.atomic():
+        existing = {
+            (a, b): (pk, status)
+            for pk, a, b, status in DuplicateCandidate.objects.filter(store=store).values_list(
+                "pk", "client_a_id", "client_b_id", "status"
+            )
+        }
+        seen: set[tuple[int, int]] = set()
+        new: list[DuplicateCandidate] = []
+        fresh: list[DuplicateCandidate] = []
+        for match in matches:
+            pair = (min(match.a, match.b), max(match.a, match.b))
+            if pair in seen:
+                continue
+            seen.add(pair)
+            known = existing.get(pair)
+            row = DuplicateCandidate(
+                store=store,
+                client_a_id=pair[0],
+                client_b_id=pair[1],
+                score=match.score,
+                evidence=evidence_json(match),
+                found_at=now,
+            )
+            if known is None:
+                new.append(row)
+            elif known[1] == CandidateStatus.PENDING:
+                row.pk = known[0]
+                fresh.append(row)
+        stale = [
+            pk
+            for pair, (pk, status) in existing.items()
+            if status == CandidateStatus.PENDING and pair not in seen
+        ]
+        DuplicateCandidate.objects.filter(pk__in=stale).delete()
+        DuplicateCandidate.objects.bulk_create(new, batch_size=1000)
+        DuplicateCandidate.objects.bulk_update(fresh, ["score", "evidence"], batch_size=1000)
+        stats.created, stats.updated, stats.removed = len(new), len(fresh), len(stale)
+    if DedupeSettings.objects.filter(store=store, auto_merge_enabled=True).exists():
+        stats.auto_merged = _auto_merge(store, matches, settings.auto_merge)
+    stats.seconds = round(clock.perf_counter() - started, 3)
+    return stats
+
+
+def _auto_merge(store: Store, matches: list[Match], threshold: float) -> int:
+    """Merge the sure pairs still pending, best first, each card at most once per pass."""
+    pending = set(
+        DuplicateCandidate.objects.filter(
+            store=store, status=CandidateStatus.PENDING, score__gte=threshold
+        ).values_list("client_a_id", "client_b_id")
+    )
+    touched: set[int] = set()
+    merged = 0
+    for match in matches:
+        pair = (min(match.a, match.b), max(match.a, match.b))
+        if match.score < threshold or pair not in pending or touched & set(pair):
+            continue
+        cards = sorted(
+            Client.objects.filter(pk__in=pair, merged_into__isnull=True),
+            key=lambda c: (-c.purchase_count, c.created_at, c.pk),  # the richer, older card stays
+        )
+        if len(cards) != 2:
+            continue
+        client_merge(
+            actor=None, survivor=cards[0], other=cards[1], automatic=True, score=match.score
+        )
+        touched.update(pair)
+        merged += 1
+    return merged
+
+
+@transaction.atomic
+def duplicate_dismiss(*, actor: User, candidate: DuplicateCandidate) -> DuplicateCandidate:
+    """A manager says the two cards are different people: the pair leaves the queue for good."""
+    candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
+    scope = scope_for(actor)
+    if not scope.sees_store(candidate.store_id):
+        raise Http404("No such pair")
+    if not scope.manages_store(candidate.store_id):
+        raise PermissionDenied(_("Only a manager can review duplicates."))
+    if candidate.status != CandidateStatus.PENDING:
+        raise ValidationError(_("This pair has already been reviewed."))
+    candidate.status = CandidateStatus.DISMISSED
+    candidate.decided_by, candidate.decided_at = actor, timezone.now()
+    candidate.save(update_fields=["status", "decided_by", "decided_at"])
+    return candidate

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,8 +23,9 @@ from rapport.accounts.selectors import consultants_for, scope_for, stores_for
 from rapport.base.forms import call_service
 from rapport.base.http import AuthedRequest
 from rapport.clients import services
-from rapport.clients.choices import Channel, ClientStatus
+from rapport.clients.choices import CandidateStatus, Channel, ClientStatus
 from rapport.clients.forms import (
+    BlacklistForm,
     ClientCreateForm,
     ClientEditForm,
     ConsentForm,
@@ -36,13 +37,27 @@ from rapport.clients.forms import (
     ReassignForm,
     RelativeForm,
 )
-from rapport.clients.models import Client, ContactPoint, KeyDate, Note, Preference, Relative
+from rapport.clients.models import (
+    Client,
+    ContactPoint,
+    DuplicateCandidate,
+    KeyDate,
+    Note,
+    Preference,
+    Relative,
+)
 from rapport.clients.selectors import (
     book_for,
     can_manage_client,
     client_card,
     client_get_for,
     client_search,
+    duplicate_candidates_for,
+    duplicate_get_for,
+    merge_get_for,
+    merged_card_target,
+    merges_for,
+    possible_matches_for,
 )
 from rapport.insights.presenters import client_numbers
 from rapport.insights.selectors import client_score_for
@@ -125,8 +140,26 @@ def client_new(request: AuthedRequest) -> HttpResponse:
     if not stores:
         raise PermissionDenied(_("You do not work in any store yet."))
     form = ClientCreateForm(request.POST or None, initial={"consent_channels": ["whatsapp"]})
+    matches: list[Any] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if not data["create_anyway"]:
+            matches = possible_matches_for(
+                user=request.user,
+                store=stores[0],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                phone=data["phone"],
+                email=data["email"],
+                birthday=data["birthday"],
+            )
+        if matches:  # show them before anything is saved
+            form.offer_anyway()
+            return render(
+                request,
+                "clients/create.html",
+                {"form": form, "matches": [_Possible(c, m.score) for c, m in matches]},
+            )
         client = call_service(
             form,
             lambda: services.client_create(
@@ -147,10 +180,28 @@ def client_new(request: AuthedRequest) -> HttpResponse:
     return render(request, "clients/create.html", {"form": form})
 
 
+@dataclass(frozen=True)
+class _Possible:
+    """An existing card the person at the till may already have."""
+
+    client: Client
+    score: float
+
+    @property
+    def percent(self) -> int:
+        return round(self.score * 100)
+
+
 @login_required
 def card(request: AuthedRequest, pk: int) -> HttpResponse:
     """The client card: everything Rapport knows about the client, and what happened."""
-    data = client_card(user=request.user, pk=pk)
+    try:
+        data = client_card(user=request.user, pk=pk)
+    except Http404:
+        target = merged_card_target(user=request.user, pk=pk)
+        if target is None:
+            raise
+        return redirect("clients:card", pk=target)  # an old link to a merged card
     context: dict[str, Any] = {
         "card": data,
         "client": data.client,
@@ -168,6 +219,7 @@ def card(request: AuthedRequest, pk: int) -> HttpResponse:
     }
     context["numbers"] = client_numbers(client_score_for(data.client), data.client.store.currency)
     if scope_for(request.user).manages_store(data.client.store_id):
+        context["is_store_manager"] = True
         context["owners"] = consultants_for(user=request.user).filter(
             memberships__store_id=data.client.store_id
         )
@@ -451,3 +503,197 @@ def handover(request: AuthedRequest) -> HttpResponse:
             return redirect(reverse("clients:book") + f"?owner={target}")
     context["form"] = form
     return render(request, "clients/handover.html", context)
+
+
+# --- blacklist ----------------------------------------------------------------------------------
+
+
+@login_required
+def blacklist(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A manager blacklists the client, with a reason (or takes them off the list)."""
+    client = client_get_for(user=request.user, pk=pk)
+    if not scope_for(request.user).manages_store(client.store_id):
+        raise PermissionDenied(_("Only a manager can blacklist a client."))
+    if client.is_blacklisted:
+        if request.method == "POST":
+            services.client_unblacklist(actor=request.user, client=client)
+            messages.success(
+                request,
+                _("%(name)s is off the blacklist; the contact plan is back.")
+                % {"name": client.full_name},
+            )
+            return redirect("clients:card", pk=client.pk)
+        return render(request, "clients/blacklist.html", {"client": client})
+    form = BlacklistForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = call_service(
+            form,
+            lambda: services.client_blacklist(
+                actor=request.user, client=client, reason=form.cleaned_data["reason"]
+            ),
+        )
+        if done is not None:
+            messages.success(
+                request,
+                _("%(name)s is blacklisted: nothing will be planned for them.")
+                % {"name": client.full_name},
+            )
+            return redirect("clients:card", pk=client.pk)
+    return render(request, "clients/blacklist.html", {"client": client, "form": form})
+
+
+# --- duplicates ---------------------------------------------------------------------------------
+
+QUEUE_PAGE_SIZE = 20
+
+
+def _field_label(field: str) -> str:
+    labels = {
+        "phone": _("phone"),
+        "phones": _("phone"),
+        "email": _("e-mail"),
+        "emails": _("e-mail"),
+        "name": _("name"),
+        "first_name": _("first name"),
+        "last_name": _("last name"),
+        "middle_name": _("patronymic"),
+        "birthday": _("birthday"),
+        "gender": _("gender"),
+    }
+    return labels.get(field, field.replace("_", " "))
+
+
+def _detail_words() -> list[tuple[str, str]]:
+    """The matcher's words inside its details (it speaks English), in the reader's language."""
+    return [
+        (" (first and last name swapped)", _(" (first and last name swapped)")),
+        (" (household: counted once)", _(" (household: counted once)")),
+        ("first name:", _("first name:")),
+        ("last name:", _("last name:")),
+        ("(other gender form of one family)", _("(other gender form of one family)")),
+        ("(day and month swapped)", _("(day and month swapped)")),
+        ("(one digit off)", _("(one digit off)")),
+        ("(diminutive)", _("(diminutive)")),
+        ("(one typo)", _("(one typo)")),
+        ("(initial)", _("(initial)")),
+        ("(same)", _("(same)")),
+        ("(different)", _("(different)")),
+        ("(missing)", _("(missing)")),
+    ]
+
+
+def evidence_sentence(item: dict[str, Any]) -> str:
+    """One piece of the matcher's evidence as a sentence a manager reads."""
+    field = _field_label(str(item.get("field", "")))
+    detail = str(item.get("detail", "")).strip()
+    for english, local in _detail_words():
+        detail = detail.replace(english, local)
+    verdict = item.get("verdict")
+    if verdict == "same":
+        text = _("Same %(field)s") % {"field": field}
+    elif verdict == "similar":
+        text = _("Similar %(field)s") % {"field": field}
+    elif verdict == "different":
+        text = _("Different %(field)s") % {"field": field}
+    else:
+        text = _("No %(field)s on one of the cards") % {"field": field}
+    return f"{text}: {detail}." if detail else f"{text}."
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """A pair in the review queue: both cards and the evidence in words."""
+
+    candidate: DuplicateCandidate
+    evidence: list[str]
+
+    @property
+    def percent(self) -> int:
+        return round(self.candidate.score * 100)
+
+
+@login_required
+def duplicates(request: AuthedRequest) -> HttpResponse:
+    """A manager's review queue: pairs of cards that may be one person, side by side."""
+    status = request.GET.get("status", CandidateStatus.PENDING)
+    if status not in (CandidateStatus.PENDING, CandidateStatus.AUTO_MERGED):
+        status = CandidateStatus.PENDING
+    candidates = duplicate_candidates_for(user=request.user, status=status)
+    page = Paginator(candidates, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    pairs = [
+        _Pair(candidate, [evidence_sentence(e) for e in candidate.evidence or []])
+        for candidate in page.object_list
+    ]
+    return render(
+        request,
+        "clients/duplicates.html",
+        {"page": page, "pairs": pairs, "status": status, "statuses": CandidateStatus},
+    )
+
+
+@login_required
+@require_POST
+def duplicate_merge(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Merge a pair: the card chosen as ``survivor`` keeps everything of the other."""
+    candidate = duplicate_get_for(user=request.user, pk=pk)
+    pair = {candidate.client_a_id: candidate.client_a, candidate.client_b_id: candidate.client_b}
+    chosen = request.POST.get("survivor", "")
+    if not chosen.isdigit() or int(chosen) not in pair:
+        return HttpResponseBadRequest(_("Choose which card to keep."))
+    survivor = pair.pop(int(chosen))
+    (other,) = pair.values()
+    if candidate.status != CandidateStatus.PENDING:
+        messages.error(request, _("This pair has already been reviewed."))
+        return redirect("clients:duplicates")
+    try:
+        services.client_merge(
+            actor=request.user, survivor=survivor, other=other, score=candidate.score
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(other)s is merged into %(name)s. You can undo it in the merge history.")
+            % {"other": other.full_name, "name": survivor.full_name},
+        )
+    return redirect("clients:duplicates")
+
+
+@login_required
+@require_POST
+def duplicate_dismiss(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Not the same person: the pair leaves the queue."""
+    candidate = duplicate_get_for(user=request.user, pk=pk)
+    try:
+        services.duplicate_dismiss(actor=request.user, candidate=candidate)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("clients:duplicates")
+
+
+@login_required
+def merges(request: AuthedRequest) -> HttpResponse:
+    """The merge history of the manager's stores, with an undo for each merge."""
+    page = Paginator(merges_for(user=request.user), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "clients/merges.html", {"page": page, "merges": page.object_list})
+
+
+@login_required
+@require_POST
+def merge_undo(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Undo a merge: both cards come back as they were."""
+    merge = merge_get_for(user=request.user, pk=pk)
+    try:
+        services.client_merge_undo(actor=request.user, merge=merge)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("The merge is undone: %(a)s and %(b)s are two cards again.")
+            % {"a": merge.survivor.full_name, "b": merge.merged.full_name},
+        )
+    return redirect("clients:merges")

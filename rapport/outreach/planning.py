@@ -180,7 +180,8 @@ def _load(
         .order_by()
         .annotate(last_contact=Subquery(last_contact, output_field=DateField()))
         .values_list("pk", "status", "preferred_channel", "birthday", "language", "gender",
-                     "first_name", "store_id", "owner_id", "last_contact")
+                     "first_name", "store_id", "owner_id", "last_contact", "is_blacklisted",
+                     "merged_into_id")
     )  # fmt: skip
 
     tag = CharField()
@@ -285,7 +286,7 @@ def _load(
     found: dict[int, planner.PlanClient] = {}
     owners: dict[int, Owner] = {}
     for pk, status, preferred, birthday, language, gender, first_name, store_id, owner_id, \
-            contacted in clients:  # fmt: skip
+            contacted, blacklisted, merged_into in clients:  # fmt: skip
         if pk not in wanted:  # in the range, not asked for
             continue
         found[pk] = planner.PlanClient(
@@ -293,6 +294,8 @@ def _load(
             status=status,
             consented_channels=reachable(consents.get(pk, ()), addresses.get(pk, set())),
             preferred_channel=preferred or None,
+            # a card merged into another is an empty shell: nothing is planned for it either
+            is_blacklisted=blacklisted or merged_into is not None,
             birthday=birthday,
             language=language,
             gender=gender,

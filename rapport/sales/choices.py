@@ -11,3 +11,21 @@ class VisitPurpose(models.TextChoices):
     PICKUP = "pickup", _("Picked up an order")
     CONSULTATION = "consultation", _("Advice")
     EVENT = "event", _("Event")
+
+
+class ImportKind(models.TextChoices):
+    """What an imported file holds."""
+
+    CLIENTS = "clients", _("Clients")
+    PURCHASES = "purchases", _("Purchases")
+    PRODUCTS = "products", _("Products")
+
+
+class ImportStatus(models.TextChoices):
+    """Where an import is: uploaded and being mapped, waiting for the worker, running, over."""
+
+    MAPPING = "mapping", _("Columns to check")
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

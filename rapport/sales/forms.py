@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rapport.sales.choices import VisitPurpose
+from rapport.accounts.models import User
+from rapport.sales.choices import ImportKind, VisitPurpose
 
 
 class PurchaseForm(forms.Form):
@@ -79,3 +81,43 @@ class ReturnForm(forms.Form):
 
     def quantities(self) -> dict[int, int]:
         return {line.pk: self.cleaned_data.get(f"line_{line.pk}") or 0 for line in self.lines}
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportKind.choices)
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (UTF-8 or Windows-1251), XLSX or XLS; the first line names the columns."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.xls,.xlsm"}),
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Consultant for new clients"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody yet (the manager assigns them)"),
+    )
+
+    def __init__(self, *args: Any, consultants: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if consultants is not None:
+            self.fields["owner"].queryset = consultants  # type: ignore[attr-defined]
+
+
+class ImportMappingForm(forms.Form):
+    """One choice per column of the file: which field it fills, or nothing."""
+
+    def __init__(
+        self, *args: Any, headers: list[str], choices: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        for index, header in enumerate(headers):
+            self.fields[f"col{index}"] = forms.ChoiceField(
+                label=header, choices=[("", _("— skip this column —")), *choices], required=False
+            )
+
+    def mapping(self) -> dict[str, str | None]:
+        return {
+            header: self.cleaned_data.get(f"col{index}") or None
+            for index, header in enumerate(self.headers)
+        }

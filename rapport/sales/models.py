@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rapport.sales.choices import VisitPurpose
+from rapport.sales.choices import ImportKind, ImportStatus, VisitPurpose
 
 
 class Product(models.Model):
@@ -167,3 +167,62 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.visited_at:%Y-%m-%d}"
+
+
+class ImportRun(models.Model):
+    """One file brought into a store (or tried as a dry run): its mapping, progress and report."""
+
+    store = models.ForeignKey("accounts.Store", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("what"), max_length=16, choices=ImportKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    filename = models.CharField(_("file"), max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=500, help_text="Where the upload is kept (under VAR_DIR).")
+    sheet = models.CharField(_("sheet"), max_length=120, blank=True)
+    headers = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consultant for new clients"),
+    )
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.MAPPING
+    )
+    total_lines = models.PositiveIntegerField(default=0)
+    done_lines = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    reasons = models.JSONField(default=dict, blank=True)  # reason code → lines
+    sample_rejects = models.JSONField(default=list, blank=True)  # the first ones, for the page
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename}"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_lines:
+            return 100 if self.status == ImportStatus.DONE else 0
+        return min(100, round(100 * self.done_lines / self.total_lines))
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)

@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from django.core.exceptions import ValidationError
+import polars as pl
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.accounts.models import User
+from rapport.accounts.models import Store, User
+from rapport.accounts.selectors import scope_for
 from rapport.clients.choices import TimelineKind
 from rapport.clients.models import Client
 from rapport.clients.selectors import client_get_for
 from rapport.clients.timeline import timeline_record
+from rapport.core import tabular
 from rapport.insights.services import client_score_refresh
 from rapport.outreach.services import plan_rebuild
-from rapport.sales.choices import VisitPurpose
-from rapport.sales.models import Product, Purchase, PurchaseLine, Return, ReturnLine, Visit
+from rapport.sales import importing
+from rapport.sales.choices import ImportKind, ImportStatus, VisitPurpose
+from rapport.sales.models import (
+    ImportRun,
+    Product,
+    Purchase,
+    PurchaseLine,
+    Return,
+    ReturnLine,
+    Visit,
+)
 
 CENT = Decimal("0.01")
 
@@ -253,3 +269,285 @@ def visit_record(
     client_score_refresh(client=client)
     plan_rebuild(client=client)
     return visit
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+MAX_UPLOAD = 1024 * 1024 * 1024  # 1 GiB: about 15 million receipt lines as CSV
+PREVIEW_ROWS = 10
+
+
+def _check_import(actor: User | None, store: Store) -> None:
+    """Managers of the store and the company's admins import; ``None`` is the command line."""
+    if actor is not None and not scope_for(actor).manages_store(store.pk):
+        raise PermissionDenied(_("Only the store's manager or the company's admin can import."))
+
+
+@transaction.atomic
+def import_upload(
+    *,
+    actor: User | None,
+    store: Store,
+    kind: str,
+    filename: str,
+    data: bytes,
+    owner: User | None = None,
+) -> ImportRun:
+    """Keep an uploaded file and read its header: the run waits for its columns to be checked.
+
+    Refuses a file the reader cannot read (the reason in the user's language) before anything
+    is kept.
+    """
+    _check_import(actor, store)
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": _("Choose what the file holds.")})
+    if len(data) > MAX_UPLOAD:
+        raise ValidationError({"file": _("The file is larger than 1 GB: split it in parts.")})
+    if owner is not None:
+        _check_owner(owner, store)
+    try:
+        head = tabular.read_table(data, filename=filename, max_rows=PREVIEW_ROWS)
+    except tabular.TableError as exc:
+        raise ValidationError({"file": table_error_message(exc)}) from exc
+    headers = [name for name in head.columns if name != importing.LINE]
+    digest = hashlib.sha256(data).hexdigest()
+    folder = settings.VAR_DIR / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest[:16]}{Path(filename).suffix.lower()[:8]}"
+    if not path.exists():
+        path.write_bytes(data)
+    return ImportRun.objects.create(
+        store=store,
+        kind=kind,
+        created_by=actor,
+        filename=Path(filename).name[:255],
+        size=len(data),
+        sha256=digest,
+        path=str(path),
+        headers=headers,
+        mapping=tabular.guess_mapping(headers, kind),  # type: ignore[arg-type]
+        owner=owner,
+    )
+
+
+def _check_owner(owner: User, store: Store) -> None:
+    if not scope_for(owner).sees_store(store.pk):
+        raise ValidationError({"owner": _("This consultant does not work in the store.")})
+
+
+def table_error_message(exc: Exception) -> str:
+    """Why a whole file could not be read, in the user's language."""
+    reason = getattr(exc, "reason", "")
+    messages = {
+        "empty": _("The file is empty."),
+        "no_header": _("The first line must name the columns."),
+        "too_large": _("The file is too large."),
+        "sheet_missing": _("The workbook has no such sheet."),
+    }
+    return messages.get(
+        reason, _("This is not a table Rapport can read: save it as CSV or XLSX and try again.")
+    )
+
+
+@transaction.atomic
+def import_start(
+    *,
+    actor: User | None,
+    run: ImportRun,
+    mapping: dict[str, str | None],
+    dry_run: bool,
+    queue: bool = True,
+) -> ImportRun:
+    """Check the mapping and queue the run for the worker (a dry run writes nothing); with
+    ``queue=False`` the caller runs it itself (``rapport import``)."""
+    _check_import(actor, run.store)
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if run.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        raise ValidationError(_("This import is already running."))
+    fields = {spec.name: spec for spec in tabular.FIELDS[run.kind]}  # type: ignore[index]
+    chosen = [field for field in mapping.values() if field]
+    errors = []
+    unknown = [header for header in mapping if header not in run.headers]
+    if unknown:
+        errors.append(_("The file has no column “%(name)s”.") % {"name": unknown[0]})
+    if any(field not in fields for field in chosen):
+        errors.append(_("Choose fields from the list."))
+    twice = sorted({field for field in chosen if chosen.count(field) > 1})
+    if twice:
+        errors.append(
+            _("“%(field)s” is chosen for more than one column.")
+            % {"field": field_label(fields[twice[0]].label)}
+        )
+    missing = [spec for spec in fields.values() if spec.required and spec.name not in chosen]
+    if missing:
+        errors.append(
+            _("Choose a column for: %(fields)s.")
+            % {"fields": ", ".join(field_label(spec.label) for spec in missing)}
+        )
+    if errors:
+        raise ValidationError(errors)
+    run.mapping = {header: mapping.get(header) or None for header in run.headers}
+    run.dry_run = dry_run
+    run.status = ImportStatus.QUEUED
+    run.done_lines = run.created = run.updated = run.unchanged = run.rejected = 0
+    run.reasons, run.sample_rejects, run.error = {}, [], ""
+    run.started_at = run.finished_at = None
+    run.save()
+    if queue:
+        transaction.on_commit(lambda: _enqueue_import(run.pk))
+    return run
+
+
+def field_label(label: str) -> str:
+    return _(label)
+
+
+def _enqueue_import(run_id: int) -> None:
+    from rapport.sales.jobs import import_run
+
+    import_run.enqueue(run_id)
+
+
+REJECTS_SHOWN = 200
+
+
+def import_execute(
+    *, run_id: int, progress: Callable[[int, int], None] | None = None
+) -> importing.ImportStats | None:
+    """Do a queued import (the worker's job, and ``rapport import``): claim it, load the file in
+    chunks, keep the report, then refresh the numbers and plans of the clients it touched.
+
+    Returns None when another worker already claimed the run.
+    """
+    claimed = ImportRun.objects.filter(
+        pk=run_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), done_lines=0)
+    if not claimed:
+        return None
+    run = ImportRun.objects.select_related("store", "created_by", "owner").get(pk=run_id)
+    job = importing.Job(
+        store=run.store,
+        kind=run.kind,
+        actor=run.created_by,
+        owner=run.owner,
+        dry_run=run.dry_run,
+        run_id=run.pk,
+    )
+    try:
+        table = tabular.read_table(
+            Path(run.path).read_bytes(), filename=run.filename, sheet=run.sheet or None
+        )
+        ImportRun.objects.filter(pk=run.pk).update(total_lines=table.height)
+        done = 0
+
+        def step(lines: int) -> None:
+            nonlocal done
+            done += lines
+            ImportRun.objects.filter(pk=run.pk).update(done_lines=done)
+            if progress is not None:
+                progress(done, table.height)
+
+        stats, rejects = importing.import_frame(job, table, run.mapping, progress=step)
+    except Exception as exc:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportStatus.FAILED,
+            error=table_error_message(exc) if isinstance(exc, tabular.TableError) else repr(exc),
+            finished_at=timezone.now(),
+        )
+        raise
+    report = importing.reject_report_path(settings.VAR_DIR, run.pk)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    rejects.write_parquet(report)
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportStatus.DONE,
+        total_lines=stats.lines,
+        done_lines=stats.lines,
+        created=stats.created,
+        updated=stats.updated,
+        unchanged=stats.unchanged,
+        rejected=stats.rejected,
+        reasons=dict(stats.reasons),
+        sample_rejects=rejects.head(REJECTS_SHOWN).to_dicts(),
+        finished_at=timezone.now(),
+    )
+    if stats.client_ids and not run.dry_run:
+        _after_import(sorted(stats.client_ids))
+    return stats
+
+
+def _after_import(client_ids: list[int]) -> None:
+    """The touched clients' numbers and plans follow what was imported (off the request)."""
+    from rapport.sales.jobs import clients_refresh
+
+    clients_refresh.enqueue(client_ids)
+
+
+def import_rejects(*, run: ImportRun) -> list[tuple[int, str, str, str]]:
+    """Every refused line of a finished run: line, column, reason (in the user's words), value."""
+    report = importing.reject_report_path(settings.VAR_DIR, run.pk)
+    if not report.exists():
+        return []
+    frame = pl.read_parquet(report)
+    return [
+        (line, column, reason_message(reason), value or "")
+        for line, column, reason, value in frame.select(
+            "line", "column", "reason", "value"
+        ).iter_rows()
+    ]
+
+
+def reason_message(reason: str) -> str:
+    """A refused line's reason in the user's language."""
+    own = {
+        importing.UNKNOWN_CLIENT: _(
+            "No client in the store has this external id, phone or e-mail."
+        ),
+        importing.RECEIPT_OTHER_CLIENT: _("This receipt belongs to another client."),
+        importing.RECEIPT_HAS_RETURNS: _(
+            "This receipt has returns recorded, so it is not rewritten."
+        ),
+    }
+    if reason in own:
+        return own[reason]
+    return _(tabular.REASONS.get(reason, reason))
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first lines of a file as they would be stored, and the ones that would be refused."""
+
+    fields: list[str]
+    rows: list[list[str]]
+    rejects: list[tuple[int, str, str, str]]
+
+
+def import_preview(*, run: ImportRun, mapping: dict[str, str | None]) -> Preview:
+    """Parse the first lines with ``mapping`` (nothing is written)."""
+    try:
+        head = tabular.read_table(
+            Path(run.path).read_bytes(),
+            filename=run.filename,
+            sheet=run.sheet or None,
+            max_rows=PREVIEW_ROWS,
+        )
+        parsed = tabular.parse(
+            head,
+            {h: f for h, f in mapping.items() if h in head.columns},
+            run.kind,  # type: ignore[arg-type]
+            region=run.store.country,
+            today=timezone.localdate(),
+        )
+    except (tabular.TableError, OSError) as exc:
+        return Preview([], [], [(0, "", table_error_message(exc), "")])
+    fields = [name for name in parsed.rows.columns if name != importing.LINE]
+    rows = [
+        [str(row[0]), *("" if value is None else str(value) for value in row[1:])]
+        for row in parsed.rows.select(importing.LINE, *fields).iter_rows()
+    ]
+    rejects = [
+        (line, column, reason_message(reason), value or "")
+        for line, column, reason, value in parsed.rejects.select(
+            "line", "column", "reason", "value"
+        ).iter_rows()
+    ]
+    return Preview(fields, rows, rejects)

@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rapport.accounts.selectors import consultants_for, scope_for
 from rapport.base.forms import call_service
-from rapport.base.http import AuthedRequest
+from rapport.base.http import AuthedRequest, store_choices_for, store_for_request
 from rapport.clients.selectors import client_get_for
-from rapport.sales import services
-from rapport.sales.forms import PurchaseForm, PurchaseLineFormSet, ReturnForm, VisitForm
-from rapport.sales.selectors import products_for_till, purchase_get_for
+from rapport.core import tabular
+from rapport.sales import exports, services
+from rapport.sales.choices import ImportStatus
+from rapport.sales.forms import (
+    ImportMappingForm,
+    ImportUploadForm,
+    PurchaseForm,
+    PurchaseLineFormSet,
+    ReturnForm,
+    VisitForm,
+)
+from rapport.sales.selectors import (
+    import_run_get_for,
+    import_runs_for,
+    products_for_till,
+    purchase_get_for,
+)
 
 
 @login_required
@@ -109,3 +127,121 @@ def return_new(request: AuthedRequest, pk: int) -> HttpResponse:
             "title": _("Return from receipt %(n)s") % {"n": purchase.receipt_number or purchase.pk},
         },
     )
+
+
+# --- imports and exports ------------------------------------------------------------------------
+
+
+def _manager_only(request: AuthedRequest) -> None:
+    if not scope_for(request.user).is_manager:
+        raise PermissionDenied(_("Imports are for the store's manager and the company's admin."))
+
+
+@login_required
+def imports(request: AuthedRequest) -> HttpResponse:
+    """Upload a file to import, and the store's recent imports."""
+    _manager_only(request)
+    store = store_for_request(request)
+    form = ImportUploadForm(
+        request.POST or None, request.FILES or None, consultants=consultants_for(user=request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        run = call_service(
+            form,
+            lambda: services.import_upload(
+                actor=request.user,
+                store=store,
+                kind=form.cleaned_data["kind"],
+                filename=upload.name,
+                data=upload.read(),
+                owner=form.cleaned_data["owner"],
+            ),
+        )
+        if run is not None:
+            return redirect("sales:import_detail", pk=run.pk)
+    runs = import_runs_for(user=request.user).filter(store=store)[:20]
+    return render(
+        request,
+        "sales/imports.html",
+        {"form": form, "runs": runs, "store": store, "stores": store_choices_for(request)},
+    )
+
+
+@login_required
+def import_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Check the columns and a preview, start a dry run or the import, then follow it."""
+    run = import_run_get_for(user=request.user, pk=pk)
+    specs = tabular.FIELDS[run.kind]  # type: ignore[index]
+    choices = [(spec.name, services.field_label(spec.label)) for spec in specs]
+    initial = {
+        f"col{index}": run.mapping.get(header) or "" for index, header in enumerate(run.headers)
+    }
+    form = ImportMappingForm(
+        request.POST or None, headers=run.headers, choices=choices, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        started = call_service(
+            form,
+            lambda: services.import_start(
+                actor=request.user,
+                run=run,
+                mapping=form.mapping(),
+                dry_run=request.POST.get("action") != "run",
+            ),
+        )
+        if started is not None:
+            return redirect("sales:import_detail", pk=run.pk)
+    context: dict[str, Any] = {"run": run, "form": form, "labels": dict(choices)}
+    if run.status in (ImportStatus.MAPPING, ImportStatus.DONE, ImportStatus.FAILED):
+        mapping = form.mapping() if form.is_bound and form.is_valid() else run.mapping
+        preview = services.import_preview(run=run, mapping=mapping)
+        labels = dict(choices)
+        context["preview"] = preview
+        context["preview_labels"] = [labels.get(name, name) for name in preview.fields]
+    if run.status == ImportStatus.DONE:
+        context["reasons"] = [
+            (services.reason_message(reason), count)
+            for reason, count in sorted(run.reasons.items(), key=lambda item: -item[1])
+        ]
+        context["sample"] = [
+            (row["line"], row["column"], services.reason_message(row["reason"]), row["value"])
+            for row in run.sample_rejects
+        ]
+    if request.htmx:
+        return render(request, "sales/partials/import_progress.html", context)
+    return render(request, "sales/import_detail.html", context)
+
+
+@login_required
+def import_rejects(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Every refused line of an import as CSV: line, column, reason, value."""
+    run = import_run_get_for(user=request.user, pk=pk)
+    header = [_("Line"), _("Column"), _("Reason"), _("Value")]
+    body = tabular.export_csv(header, services.import_rejects(run=run))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    stem = run.filename.rsplit(".", 1)[0] or "import"
+    response["Content-Disposition"] = f'attachment; filename="{stem}-rejects.csv"'
+    return response
+
+
+EXPORTS = {"csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}  # fmt: skip
+
+
+@login_required
+def export(request: AuthedRequest, what: str, fmt: str) -> HttpResponse:
+    """The clients (or their receipt lines) the user may see, as CSV or XLSX."""
+    if fmt not in EXPORTS or what not in ("clients", "purchases"):
+        raise Http404("No such export")
+    header, rows = exports.table_for(user=request.user, what=what)
+    if fmt == "csv":
+        body = tabular.export_csv(header, rows)
+    else:
+        body = tabular.export_xlsx(
+            header, rows, sheet=str(_("Clients") if what == "clients" else _("Purchases"))
+        )
+    response = HttpResponse(body, content_type=EXPORTS[fmt])
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="rapport-{what}-{stamp}.{fmt}"'
+    return response

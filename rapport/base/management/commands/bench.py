@@ -38,6 +38,7 @@ from tqdm import tqdm
 
 from rapport.accounts.choices import Role
 from rapport.accounts.models import Store, User
+from rapport.base.bulk import bulk_insert as _bulk_insert
 from rapport.clients.models import Client, ContactPoint
 
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -52,7 +53,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(
-            dest="bench", required=True, metavar="{search,plan,btyd}"
+            dest="bench", required=True, metavar="{search,plan,btyd,import,dedupe}"
         )
         search = subparsers.add_parser(
             "search", help="Client search by phone, digits, name, e-mail."
@@ -85,6 +86,18 @@ class Command(BaseCommand):
         )  # fmt: skip
         plan.add_argument("--json", action="store_true", help="JSON lines only.")
         plan.add_argument("--worker", default="", help="(internal) measure in this process.")
+        imp = subparsers.add_parser(
+            "import", help="Receipt lines per second from a 1C-style CSV, and again (idempotent)."
+        )
+        imp.add_argument("--lines", type=int, default=1_000_000, help="Receipt lines.")
+        imp.add_argument(
+            "--database", choices=("sqlite", "postgres", "both"), default="both",
+            help="Which database engine to measure (default both).",
+        )  # fmt: skip
+        imp.add_argument("--pg-url", default=DEFAULT_PG_URL, help="A PostgreSQL server to use.")
+        imp.add_argument("--seed", type=int, default=1)
+        imp.add_argument("--json", action="store_true", help="JSON lines only.")
+        imp.add_argument("--worker", default="", help="(internal) measure in this process.")
         btyd = subparsers.add_parser(
             "btyd", help="Lifetime value models (BG/NBD + Gamma-Gamma) against lifetimes."
         )
@@ -92,10 +105,18 @@ class Command(BaseCommand):
         btyd.add_argument("--seed", type=int, default=1)
         btyd.add_argument("--no-peer", action="store_true", help="Skip the lifetimes peer.")
         btyd.add_argument("--json", action="store_true", help="JSON lines only.")
+        dedupe = subparsers.add_parser(
+            "dedupe", help="Duplicate search on generated cards with known duplicates, vs Splink."
+        )
+        dedupe.add_argument("--clients", type=int, default=100_000, help="People to generate.")
+        dedupe.add_argument("--seed", type=int, default=1)
+        dedupe.add_argument("--no-peer", action="store_true", help="Skip the Splink peer.")
+        dedupe.add_argument("--json", action="store_true", help="JSON lines only.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         commands: dict[str, Callable[..., None]] = {
-            "search": self.search, "plan": self.plan, "btyd": self.btyd,
+            "search": self.search, "plan": self.plan, "btyd": self.btyd, "import": self.import_,
+            "dedupe": self.dedupe,
         }  # fmt: skip
         commands[options["bench"]](**options)
 
@@ -173,6 +194,56 @@ class Command(BaseCommand):
             if child.returncode != 0:
                 raise CommandError(f"bench plan on {engine} failed (exit {child.returncode})")
 
+    # --- import ---------------------------------------------------------------------------
+
+    def import_(self, **options: Any) -> None:
+        from rapport.base import bench_import
+
+        lines, seed = options["lines"], options["seed"]
+        path = bench_import.bench_file(settings.VAR_DIR / "bench", lines=lines, seed=seed)
+        if options["worker"]:
+            call_command("migrate", interactive=False, verbosity=0)
+            clients = bench_import.clients_for_lines(lines)
+            marker = f"bench import n={clients} seed={seed}"
+            if not (Store.objects.filter(city=marker).exists()):
+                call_command("flush", interactive=False, verbosity=0)
+                _load(clients=clients, seed=seed, marker=marker)
+            for figure in bench_import.import_worker(
+                db=options["worker"], lines=lines, seed=seed, path=path
+            ):
+                self.stdout.write(json.dumps(figure, ensure_ascii=False))
+                self.stdout.flush()
+            return
+        engines = (
+            ("sqlite", "postgres") if options["database"] == "both" else (options["database"],)
+        )
+        for engine in engines:
+            url = _bench_url(
+                engine, {**options, "clients": bench_import.clients_for_lines(lines)}, "import"
+            )
+            argv = [
+                sys.executable, "-m", "rapport.cli", "bench", "import", "--worker", engine,
+                "--lines", str(lines), "--seed", str(seed),
+            ]  # fmt: skip
+            env = {**os.environ, "DATABASE_URL": url}
+            with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True) as child:
+                assert child.stdout is not None
+                for line in child.stdout:
+                    if not line.startswith("{"):
+                        continue
+                    figure = json.loads(line)
+                    self.stdout.write(
+                        line.rstrip("\n")
+                        if options["json"]
+                        else f"{figure['db']:<8} {figure['phase']:<6} {figure['lines']:>11,} lines "
+                        f"{figure['seconds']:>7} s  {figure['lines_per_s']:>9,}/s  "
+                        f"10M in {figure['projected_10m_seconds']} s "
+                        f"(budget {figure['budget_10m_seconds']:.0f})"
+                    )
+                    self.stdout.flush()
+            if child.returncode != 0:
+                raise CommandError(f"bench import on {engine} failed (exit {child.returncode})")
+
     # --- btyd -----------------------------------------------------------------------------
 
     def btyd(self, **options: Any) -> None:
@@ -186,6 +257,22 @@ class Command(BaseCommand):
                 self.stdout.flush()
         if not options["json"]:
             self.stdout.write(_btyd_table(figures))
+
+    # --- dedupe ---------------------------------------------------------------------------
+
+    def dedupe(self, **options: Any) -> None:
+        from rapport.base.bench_dedupe import dedupe_figures, dedupe_table
+
+        figures = []
+        for figure in dedupe_figures(
+            clients=options["clients"], seed=options["seed"], peer=not options["no_peer"]
+        ):
+            figures.append(figure)
+            if options["json"]:
+                self.stdout.write(json.dumps(figure, ensure_ascii=False))
+                self.stdout.flush()
+        if not options["json"]:
+            self.stdout.write(dedupe_table(figures))
 
 
 def _schema_tag() -> str:
@@ -382,8 +469,8 @@ def _load(*, clients: int, seed: int, marker: str) -> None:
 
     def flush() -> None:
         with transaction.atomic():
-            _fast_insert(Client, client_fields, client_rows, now)
-            _fast_insert(ContactPoint, contact_fields, contact_rows, now)
+            _bulk_insert(Client, client_fields, client_rows, now)
+            _bulk_insert(ContactPoint, contact_fields, contact_rows, now)
         bar.update(len(client_rows))
         client_rows.clear()
         contact_rows.clear()
@@ -419,48 +506,6 @@ def _load(*, clients: int, seed: int, marker: str) -> None:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Client, ContactPoint]):
                 cursor.execute(sql)
     Store.objects.filter(pk__in=[s.pk for s in stores]).update(city=marker)
-
-
-def _fast_insert(
-    model: type[models.Model], fields: list[str], rows: Iterable[tuple[Any, ...]], now: datetime
-) -> None:
-    """Insert raw rows (COPY on PostgreSQL, executemany elsewhere); other columns get defaults.
-
-    Columns this loader does not know (added to the model later) get the field's default, so the
-    bench keeps working while the models grow.
-    """
-    meta = model._meta
-    known = [meta.get_field(name) for name in fields]
-    extra = [
-        f
-        for f in meta.concrete_fields
-        if f not in known and not (f.primary_key and f.name not in fields)
-    ]
-    defaults = []
-    for f in extra:
-        value = (
-            now
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            else f.get_default()
-        )
-        if connection.vendor != "postgresql":
-            value = f.get_db_prep_save(value, connection)
-        defaults.append(value)
-    columns = [str(f.column) for f in known + extra]  # type: ignore[union-attr]
-    tail = tuple(defaults)
-    table = connection.ops.quote_name(meta.db_table)
-    column_sql = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row + tail)
-        else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(
-                f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})",
-                [row + tail for row in rows],
-            )
 
 
 # --- plan: contact plans at scale ---------------------------------------------------------------
@@ -747,7 +792,7 @@ def _load_history(*, clients: int, seed: int, marker: str) -> None:
     def flush() -> None:
         with transaction.atomic():
             for model, (fields, rows) in tables.items():
-                _fast_insert(model, fields, rows, now)
+                _bulk_insert(model, fields, rows, now)
                 rows.clear()
         bar.update(loaded)
 

@@ -1,0 +1,681 @@
+"""Loading an import file into a store: products, clients or receipt lines, in bulk, idempotently.
+
+The pure core (:mod:`rapport.core.tabular`) reads the file (every column as text), maps and
+parses it and lists the lines it refuses. This module decides what each accepted line means for
+the database and writes it in chunks, one transaction per chunk:
+
+- **products** are upserted by article (``sku``);
+- **clients** are matched by external id, then by phone, then by e-mail within the store, and
+  updated (non-empty mapped cells overwrite; empty cells erase nothing), or created;
+- **purchases** are grouped into receipts by receipt number. A receipt already in the store is
+  left alone when it is the same (client, moment, total, number of lines), rewritten when the
+  export changed it, and refused when it belongs to another client or has returns recorded.
+  A receipt with one bad line is refused whole: a receipt is never half stored.
+
+Because every write is keyed (article, external id / phone / e-mail, receipt number), running the
+same file again — or resuming after an interruption — creates nothing twice. A dry run does the
+same work and rolls every chunk back.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from time import perf_counter
+from typing import Any, cast
+
+import polars as pl
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from rapport.accounts.models import Store, User
+from rapport.base.bulk import allocate_ids, insert_frame
+from rapport.clients.choices import ContactKind, TimelineKind
+from rapport.clients.models import Client, ContactPoint, TimelineEvent
+from rapport.core import tabular
+from rapport.core.normalize import name_skeleton, phone_suffix_key
+from rapport.sales.choices import ImportKind
+from rapport.sales.models import Product, Purchase, PurchaseLine
+
+CHUNK_LINES = 100_000
+IN_BATCH = 5_000  # values per SQL IN (…) list
+LINE = "__line"
+
+# Reasons decided here (the core's are in tabular.REASONS).
+UNKNOWN_CLIENT = "unknown_client"
+RECEIPT_OTHER_CLIENT = "receipt_other_client"
+RECEIPT_HAS_RETURNS = "receipt_has_returns"
+REJECT_COLUMNS = {
+    "line": pl.Int64,
+    "column": pl.String,
+    "field": pl.String,
+    "reason": pl.String,
+    "value": pl.String,
+}
+
+
+@dataclass
+class ImportStats:
+    """What an import did, line by line and row by row."""
+
+    lines: int = 0
+    done: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    client_ids: set[int] = field(default_factory=set)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "reasons": dict(sorted(self.reasons.items())),
+            "clients_touched": len(self.client_ids),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a loader needs besides the rows."""
+
+    store: Store
+    kind: str
+    actor: User | None
+    owner: User | None
+    dry_run: bool
+    run_id: int | None = None
+
+
+def rejects_frame(rows: Iterable[dict[str, Any]] = ()) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=REJECT_COLUMNS)
+
+
+def import_frame(
+    job: Job,
+    table: pl.DataFrame,
+    mapping: dict[str, str | None],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[ImportStats, pl.DataFrame]:
+    """Parse a read table with ``mapping`` and load it; returns the figures and every reject."""
+    started = perf_counter()
+    stats = ImportStats(lines=table.height)
+    parsed = tabular.parse(
+        table,
+        mapping,
+        cast(tabular.Kind, job.kind),
+        region=job.store.country,
+        today=timezone.localdate(),
+    )
+    rejects = [parsed.rejects.select(list(REJECT_COLUMNS))]
+    rows = parsed.rows
+    refused_lines = table.height - rows.height
+    stats.done += refused_lines
+    if progress is not None and refused_lines:
+        progress(refused_lines)
+    loader = LOADERS[job.kind]
+    for chunk in _chunks(rows, job.kind):
+        with transaction.atomic():
+            refused = loader(job, chunk, stats)
+            if job.dry_run:
+                transaction.set_rollback(True)
+        rejects.append(refused)
+        stats.done += chunk.height
+        if progress is not None:
+            progress(chunk.height)
+    every = pl.concat(rejects).sort("line", "column")
+    stats.rejected = every.get_column("line").n_unique()
+    stats.reasons = Counter(dict(every.group_by("reason").agg(pl.len()).iter_rows()))
+    stats.seconds = perf_counter() - started
+    return stats, every
+
+
+def _chunks(rows: pl.DataFrame, kind: str) -> Iterator[pl.DataFrame]:
+    """Slices of about CHUNK_LINES rows; a receipt's lines always travel together."""
+    if rows.height == 0:
+        return
+    if kind != ImportKind.PURCHASES:
+        yield from rows.iter_slices(CHUNK_LINES)
+        return
+    rows = rows.sort("receipt_number", LINE)
+    receipt = rows.get_column("receipt_number")
+    start = 0
+    while start < rows.height:
+        end = min(start + CHUNK_LINES, rows.height)
+        while end < rows.height and receipt[end] == receipt[end - 1]:
+            end += 1
+        yield rows.slice(start, end - start)
+        start = end
+
+
+# --- products -----------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("name", "brand", "category", "material", "colour", "price", "is_service",
+                  "is_active")  # fmt: skip
+
+
+def _load_products(job: Job, chunk: pl.DataFrame, stats: ImportStats) -> pl.DataFrame:
+    fields = [name for name in PRODUCT_FIELDS if name in chunk.columns]
+    incoming = {row["sku"]: row for row in chunk.iter_rows(named=True)}
+    existing: dict[str, Product] = {}
+    for batch in _batched(list(incoming)):
+        existing.update((p.sku, p) for p in Product.objects.filter(sku__in=batch))
+    new, changed = [], []
+    for sku, row in incoming.items():
+        values = {name: _db_value(row[name]) for name in fields if row[name] is not None}
+        product = existing.get(sku)
+        if product is None:
+            new.append(Product(sku=sku, **values))
+        elif any(getattr(product, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(product, name, value)
+            changed.append(product)
+        else:
+            stats.unchanged += 1
+    Product.objects.bulk_create(new, batch_size=2_000)
+    if changed:
+        Product.objects.bulk_update(changed, fields, batch_size=2_000)
+    stats.created += len(new)
+    stats.updated += len(changed)
+    return rejects_frame()
+
+
+def _db_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal("0.01"))
+    return value
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+CLIENT_FIELDS = ("first_name", "last_name", "middle_name", "gender", "birthday", "language",
+                 "external_id")  # fmt: skip
+
+
+def _load_clients(job: Job, chunk: pl.DataFrame, stats: ImportStats) -> pl.DataFrame:
+    columns = set(chunk.columns)
+    fields = [name for name in CLIENT_FIELDS if name in columns]
+    rows = list(chunk.iter_rows(named=True))
+    found = _clients_by_keys(
+        job.store,
+        external_ids=_values(rows, "external_id"),
+        phones=_values(rows, "phone"),
+        emails=_values(rows, "email"),
+    )
+    cards = {
+        client.pk: client
+        for batch in _batched(sorted(set(found.values())))
+        for client in Client.objects.filter(pk__in=batch)
+    }
+    now = timezone.now()
+    new: list[Client] = []
+    new_keys: dict[str, Client] = {}  # a card created earlier in this file, by key
+    contacts: list[tuple[Client, str, str]] = []
+    edits: dict[int, dict[str, list[str]]] = {}
+    for row in rows:
+        keys = _row_keys(row)
+        client = next((cards[found[k]] for k in keys if k in found), None)
+        if client is None:
+            client = next((new_keys[k] for k in keys if k in new_keys), None)
+        values = {name: row[name] for name in fields if row[name] not in (None, "")}
+        if client is None:
+            client = Client(
+                store=job.store, owner=job.owner, created_at=now, updated_at=now, **values
+            )
+            _name_keys(client)
+            new.append(client)
+        else:
+            diff = {
+                name: [_plain(getattr(client, name)), _plain(value)]
+                for name, value in values.items()
+                if getattr(client, name) != value
+            }
+            if client.pk is not None and diff:
+                for name, value in values.items():
+                    setattr(client, name, value)
+                _name_keys(client)
+                edits.setdefault(client.pk, {}).update(diff)
+            elif client.pk is not None:
+                stats.unchanged += 1
+        if client.pk is None:
+            for key in keys:
+                new_keys.setdefault(key, client)
+        for kind in (ContactKind.PHONE, ContactKind.EMAIL):
+            if row.get(kind):
+                contacts.append((client, kind, row[kind]))
+    Client.objects.bulk_create(new, batch_size=2_000)
+    if edits:
+        Client.objects.bulk_update(
+            [cards[pk] for pk in edits],
+            [*fields, "first_name_key", "last_name_key", "updated_at"],
+            batch_size=2_000,
+        )
+    _contacts_add(contacts, now)
+    TimelineEvent.objects.bulk_create(
+        [
+            *(
+                TimelineEvent(
+                    client=client,
+                    kind=TimelineKind.CREATED,
+                    actor=job.actor,
+                    at=now,
+                    data={"import": job.run_id},
+                )
+                for client in new
+            ),
+            *(
+                TimelineEvent(
+                    client_id=pk,
+                    kind=TimelineKind.EDITED,
+                    actor=job.actor,
+                    at=now,
+                    data={"changes": diff, "import": job.run_id},
+                )
+                for pk, diff in edits.items()
+            ),
+        ],
+        batch_size=2_000,
+    )
+    stats.created += len(new)
+    stats.updated += len(edits)
+    stats.client_ids.update(client.pk for client in new)
+    stats.client_ids.update(edits)
+    return rejects_frame()
+
+
+def _row_keys(row: dict[str, Any]) -> list[str]:
+    return [f"{name}:{row[name]}" for name in ("external_id", "phone", "email") if row.get(name)]
+
+
+def _values(rows: list[dict[str, Any]], name: str) -> list[str]:
+    return sorted({row[name] for row in rows if row.get(name)})
+
+
+def _clients_by_keys(
+    store: Store, *, external_ids: list[str], phones: list[str], emails: list[str]
+) -> dict[str, int]:
+    """``"external_id:…"``, ``"phone:…"``, ``"email:…"`` → the id of the store's card."""
+    found: dict[str, int] = {}
+    for batch in _batched(external_ids):
+        rows = Client.objects.filter(store=store, external_id__in=batch).order_by("pk")
+        for pk, external_id in rows.values_list("pk", "external_id"):
+            found.setdefault(f"external_id:{external_id}", pk)
+    for kind, values in ((ContactKind.PHONE, phones), (ContactKind.EMAIL, emails)):
+        for batch in _batched(values):
+            # By the (value, kind) index alone; the store is checked on the few rows found.
+            points = ContactPoint.objects.filter(kind=kind, value__in=batch).values_list(
+                "client_id", "client__store_id", "value"
+            )
+            for client_id, store_id, value in sorted(points):
+                if store_id == store.pk:
+                    found.setdefault(f"{kind}:{value}", client_id)
+    return found
+
+
+def _contacts_add(contacts: list[tuple[Client, str, str]], now: datetime) -> None:
+    """Add the phones and e-mails a card does not have yet (the first of a kind is primary)."""
+    ids = sorted({client.pk for client, _, _ in contacts})
+    have: set[tuple[int, str, str]] = set()
+    kinds: set[tuple[int, str]] = set()
+    for batch in _batched(ids):
+        for client_id, kind, value in ContactPoint.objects.filter(client_id__in=batch).values_list(
+            "client_id", "kind", "value"
+        ):
+            have.add((client_id, kind, value))
+            kinds.add((client_id, kind))
+    points = []
+    for client, kind, value in contacts:
+        if (client.pk, kind, value) in have:
+            continue
+        have.add((client.pk, kind, value))
+        points.append(
+            ContactPoint(
+                client_id=client.pk,
+                kind=kind,
+                value=value,
+                suffix_key=phone_suffix_key(value) if kind == ContactKind.PHONE else "",
+                is_primary=(client.pk, kind) not in kinds,
+                created_at=now,
+            )
+        )
+        kinds.add((client.pk, kind))
+    ContactPoint.objects.bulk_create(points, batch_size=2_000, ignore_conflicts=True)
+
+
+def _name_keys(client: Client) -> None:
+    client.first_name_key = name_skeleton(client.first_name)[:80]
+    client.last_name_key = name_skeleton(client.last_name)[:80]
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+# --- purchases ----------------------------------------------------------------------------------
+
+
+def _refuse_receipts(
+    rows: pl.DataFrame, receipts: pl.Series | list[str], reason: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    receipts = pl.Series("r", list(receipts), dtype=pl.String)
+    if receipts.len() == 0:
+        return rows, rejects_frame()
+    hit = pl.col("receipt_number").is_in(receipts.implode())
+    refused = rows.filter(hit).select(
+        pl.col(LINE).cast(pl.Int64).alias("line"),
+        pl.lit("").alias("column"),
+        pl.lit("receipt_number").alias("field"),
+        pl.lit(reason).alias("reason"),
+        pl.col("receipt_number").alias("value"),
+    )
+    return rows.filter(~hit), refused
+
+
+def _load_purchases(job: Job, chunk: pl.DataFrame, stats: ImportStats) -> pl.DataFrame:
+    refusals = []
+    chunk, refused = _with_clients(job.store, chunk)
+    refusals.append(refused)
+    chunk = _with_products(chunk)
+    receipts = _receipts(chunk, job.store)
+    existing = _existing_receipts(job.store, receipts.get_column("receipt_number").to_list())
+    if existing.height:
+        receipts = receipts.join(existing, on="receipt_number", how="left")
+        other = receipts.filter(
+            pl.col("old_client_id").is_not_null() & (pl.col("client_id") != pl.col("old_client_id"))
+        )
+        same = (
+            (pl.col("client_id") == pl.col("old_client_id"))
+            & (pl.col("purchased_at") == pl.col("old_purchased_at"))
+            & (pl.col("total") == pl.col("old_total"))
+            & (pl.col("line_count") == pl.col("old_line_count"))
+        )
+        unchanged = receipts.filter(pl.col("old_id").is_not_null() & same)
+        changed = receipts.filter(
+            pl.col("old_id").is_not_null()
+            & ~same
+            & (pl.col("client_id") == pl.col("old_client_id"))
+        )
+        locked = changed.filter(pl.col("old_returns"))
+        changed = changed.filter(~pl.col("old_returns"))
+        for frame, reason in ((other, RECEIPT_OTHER_CLIENT), (locked, RECEIPT_HAS_RETURNS)):
+            if frame.height:
+                chunk, refused = _refuse_receipts(chunk, frame.get_column("receipt_number"), reason)
+                refusals.append(refused)
+        stats.unchanged += unchanged.height
+        if unchanged.height:
+            chunk = chunk.filter(
+                ~pl.col("receipt_number").is_in(unchanged.get_column("receipt_number").implode())
+            )
+        _rewrite(changed)
+        stats.updated += changed.height
+        fresh = receipts.filter(pl.col("old_id").is_null())
+        fresh_ids = allocate_ids(Purchase, fresh.height)
+        ids = pl.concat(
+            [
+                fresh.select("receipt_number", pl.Series("purchase_id", fresh_ids, dtype=pl.Int64)),
+                changed.select(
+                    "receipt_number", pl.col("old_id").cast(pl.Int64).alias("purchase_id")
+                ),
+            ]
+        )
+        receipts = fresh
+    else:
+        fresh_ids = allocate_ids(Purchase, receipts.height)
+        ids = receipts.select("receipt_number", pl.Series("purchase_id", fresh_ids, dtype=pl.Int64))
+    receipts = receipts.with_columns(pl.Series("id", fresh_ids, dtype=pl.Int64))
+    _write_receipts(job, receipts)
+    lines = chunk.join(ids, on="receipt_number", how="inner")
+    _write_lines(lines)
+    stats.created += receipts.height
+    touched = lines.get_column("client_id").unique().to_list()
+    stats.client_ids.update(touched)
+    _client_summaries_refresh(touched)
+    return pl.concat(refusals) if refusals else rejects_frame()
+
+
+def _with_clients(store: Store, chunk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Attach the store's card to every line (by external id, then phone, then e-mail)."""
+    keys = {
+        name: sorted(set(chunk.get_column(column).drop_nulls().to_list()))
+        if column in chunk.columns
+        else []
+        for name, column in (
+            ("external_ids", "client_external_id"),
+            ("phones", "phone"),
+            ("emails", "email"),
+        )
+    }
+    found = _clients_by_keys(store, **keys)
+    parts = []
+    for prefix, column in (("external_id", "client_external_id"), ("phone", "phone"),
+                           ("email", "email")):  # fmt: skip
+        if column not in chunk.columns:
+            continue
+        pairs = [
+            (key.split(":", 1)[1], pk) for key, pk in found.items() if key.startswith(prefix + ":")
+        ]
+        lookup = pl.DataFrame(
+            pairs, schema={column: pl.String, f"_{prefix}_client": pl.Int64}, orient="row"
+        )
+        chunk = chunk.join(lookup, on=column, how="left", maintain_order="left")
+        parts.append(pl.col(f"_{prefix}_client"))
+    chunk = chunk.with_columns(
+        (pl.coalesce(parts) if parts else pl.lit(None, dtype=pl.Int64)).alias("client_id")
+    ).drop([c for c in chunk.columns if c.startswith("_") and c.endswith("_client")])
+    # One receipt, one client: a receipt whose lines name different cards is refused whole.
+    per_receipt = chunk.group_by("receipt_number").agg(
+        pl.col("client_id").n_unique().alias("clients"),
+        pl.col("client_id").null_count().alias("unknown"),
+    )
+    unknown = per_receipt.filter(pl.col("unknown") > 0).get_column("receipt_number")
+    chunk, refused_unknown = _refuse_receipts(chunk, unknown, UNKNOWN_CLIENT)
+    split = per_receipt.filter((pl.col("unknown") == 0) & (pl.col("clients") > 1))
+    chunk, refused_split = _refuse_receipts(
+        chunk, split.get_column("receipt_number"), RECEIPT_OTHER_CLIENT
+    )
+    return chunk, pl.concat([refused_unknown, refused_split])
+
+
+def _with_products(chunk: pl.DataFrame) -> pl.DataFrame:
+    """Link lines to known articles; a line without a description takes the product's name."""
+    if "sku" not in chunk.columns:
+        return chunk.with_columns(pl.lit(None, dtype=pl.Int64).alias("product_id"))
+    skus = chunk.get_column("sku").drop_nulls().unique().to_list()
+    known: dict[str, tuple[int, str]] = {}
+    for batch in _batched(skus):
+        for sku, pk, name in Product.objects.filter(sku__in=batch).values_list("sku", "pk", "name"):
+            known[sku] = (pk, name)
+    products = pl.DataFrame(
+        {
+            "sku": list(known),
+            "product_id": [pk for pk, _ in known.values()],
+            "product_name": [name for _, name in known.values()],
+        },
+        schema={"sku": pl.String, "product_id": pl.Int64, "product_name": pl.String},
+    )
+    chunk = chunk.join(products, on="sku", how="left")
+    description = pl.coalesce(
+        [
+            c
+            for c in (
+                pl.col("description") if "description" in chunk.columns else None,
+                pl.col("product_name"),
+                pl.col("sku"),
+            )
+            if c is not None
+        ]
+    )
+    return chunk.with_columns(description.fill_null("").str.slice(0, 200).alias("description"))
+
+
+def _receipts(chunk: pl.DataFrame, store: Store) -> pl.DataFrame:
+    """One row per receipt: client, moment (UTC), total, discount, lines, first items."""
+    tz = zoneinfo.ZoneInfo(store.time_zone)
+    return (
+        chunk.group_by("receipt_number")
+        .agg(
+            pl.col("client_id").first(),
+            pl.col("purchased_at").first(),
+            pl.col("amount").sum().alias("total"),
+            pl.col("discount").sum().alias("discount_total"),
+            pl.len().alias("line_count"),
+            pl.col("description").head(10).alias("items"),
+        )
+        .with_columns(
+            pl.col("purchased_at")
+            .dt.replace_time_zone(str(tz), ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        )
+        .sort("receipt_number")
+    )
+
+
+def _existing_receipts(store: Store, numbers: list[str]) -> pl.DataFrame:
+    """The store's receipts with these numbers: id, client, moment, total, lines, returned?"""
+    rows: list[tuple[Any, ...]] = []
+    for batch in _batched(numbers):
+        rows.extend(
+            Purchase.objects.filter(store=store, receipt_number__in=batch).values_list(
+                "receipt_number", "pk", "client_id", "purchased_at", "total", "returned_total"
+            )
+        )
+    line_counts: dict[int, int] = {}
+    for batch in _batched([row[1] for row in rows]):
+        line_counts.update(
+            PurchaseLine.objects.filter(purchase_id__in=batch)
+            .values("purchase_id")
+            .annotate(n=Count("pk"))
+            .values_list("purchase_id", "n")
+        )
+    return pl.DataFrame(
+        [
+            (number, pk, client, when.astimezone(UTC), total, line_counts.get(pk, 0), returned > 0)
+            for number, pk, client, when, total, returned in rows
+        ],
+        schema={
+            "receipt_number": pl.String,
+            "old_id": pl.Int64,
+            "old_client_id": pl.Int64,
+            "old_purchased_at": pl.Datetime("us", "UTC"),
+            "old_total": pl.Decimal(12, 2),
+            "old_line_count": pl.Int64,
+            "old_returns": pl.Boolean,
+        },
+        orient="row",
+    )
+
+
+def _rewrite(changed: pl.DataFrame) -> None:
+    """Receipts the export changed: new header, lines deleted (the new ones are inserted)."""
+    if changed.height == 0:
+        return
+    ids = changed.get_column("old_id").to_list()
+    PurchaseLine.objects.filter(purchase_id__in=ids).delete()
+    for row in changed.iter_rows(named=True):
+        Purchase.objects.filter(pk=row["old_id"]).update(
+            purchased_at=row["purchased_at"],
+            total=row["total"],
+            discount_total=row["discount_total"],
+        )
+        TimelineEvent.objects.filter(purchase_id=row["old_id"], kind=TimelineKind.PURCHASE).update(
+            at=row["purchased_at"], data=_purchase_data(row["total"], row["items"])
+        )
+
+
+def _purchase_data(total: Any, items: list[str]) -> dict[str, Any]:
+    return {"total": str(total), "items": items}
+
+
+def _write_receipts(job: Job, receipts: pl.DataFrame) -> None:
+    if receipts.height == 0:
+        return
+    now = timezone.now()
+    insert_frame(
+        Purchase,
+        receipts.select(
+            pl.col("id"),
+            pl.col("client_id"),
+            pl.lit(job.store.pk).alias("store_id"),
+            pl.col("receipt_number"),
+            pl.col("purchased_at"),
+            pl.col("total"),
+            pl.col("discount_total"),
+            pl.lit("0.00").alias("returned_total"),
+        ),
+        now,
+    )
+    events = receipts.select(
+        pl.col("client_id"),
+        pl.lit(TimelineKind.PURCHASE.value).alias("kind"),
+        pl.col("purchased_at").alias("at"),
+        pl.lit(job.actor.pk if job.actor else None, dtype=pl.Int64).alias("actor_id"),
+        pl.struct(pl.col("total").cast(pl.String), pl.col("items"))
+        .struct.json_encode()
+        .alias("data"),
+        pl.col("id").alias("purchase_id"),
+    )
+    insert_frame(TimelineEvent, events, now)
+
+
+def _write_lines(lines: pl.DataFrame) -> None:
+    if lines.height == 0:
+        return
+    insert_frame(
+        PurchaseLine,
+        lines.sort(LINE).select(
+            pl.col("purchase_id"),
+            pl.col("product_id"),
+            pl.col("description"),
+            pl.col("quantity"),
+            pl.col("unit_price"),
+            pl.col("discount"),
+            pl.lit(0).alias("returned_quantity"),
+        ),
+    )
+
+
+def _client_summaries_refresh(client_ids: list[int]) -> None:
+    """Purchase count and last purchase of the cards that got receipts, in SQL."""
+    client = connection.ops.quote_name(Client._meta.db_table)
+    purchase = connection.ops.quote_name(Purchase._meta.db_table)
+    for batch in _batched(sorted(client_ids)):
+        marks = ", ".join(["%s"] * len(batch))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {client} SET "
+                f"purchase_count = (SELECT COUNT(*) FROM {purchase} p "
+                f"WHERE p.client_id = {client}.id), "
+                f"last_purchase_at = (SELECT MAX(p.purchased_at) FROM {purchase} p "
+                f"WHERE p.client_id = {client}.id) "
+                f"WHERE id IN ({marks})",
+                batch,
+            )
+
+
+def _batched(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), IN_BATCH):
+        yield values[start : start + IN_BATCH]
+
+
+LOADERS: dict[str, Callable[[Job, pl.DataFrame, ImportStats], pl.DataFrame]] = {
+    ImportKind.PRODUCTS: _load_products,
+    ImportKind.CLIENTS: _load_clients,
+    ImportKind.PURCHASES: _load_purchases,
+}
+
+
+def reject_report_path(var_dir: Path, run_id: int) -> Path:
+    return var_dir / "imports" / f"{run_id}-rejects.parquet"
