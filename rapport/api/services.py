@@ -31,7 +31,7 @@ from rapport.api.models import IntegrationReturn, IntegrationToken
 from rapport.api.selectors import clients_matching, purchase_by_receipt, store_clients_for
 from rapport.clients.choices import ConsentSource, ContactKind
 from rapport.clients.models import Client
-from rapport.clients.services import client_create, client_reassign, contact_value_normalize
+from rapport.clients.services import client_create, contact_value_normalize
 from rapport.sales.models import Product, Purchase, Return
 from rapport.sales.services import CENT, LineInput, purchase_record, return_record
 
@@ -225,16 +225,13 @@ def client_match_or_create(
         gender=gender,
         language=language,
         preferred_channel=preferred_channel,
-        owner=owner,
+        owner=owner,  # None: nobody's, not the integration's
         consent_channels=consent_channels,
         consent_source=consent_source or ConsentSource.WEB,
     )
     if external_id:
         Client.objects.filter(pk=client.pk).update(external_id=external_id)
         client.external_id = external_id
-    if owner is None:
-        client_reassign(actor=actor, clients=[client], owner=None)
-        client.owner = None
     return client, True
 
 

@@ -21,7 +21,7 @@ from rapport.clients.choices import (
     Recurrence,
     Relation,
 )
-from rapport.clients.models import Client, Relative
+from rapport.clients.models import Client, DedupeSettings, Relative
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -218,3 +218,20 @@ class HandoverForm(forms.Form):
             self.add_error("clients", _("Tick at least one client, or hand over all of them."))
         data["handed"] = self.book if data.get("extent") == self.ALL else data.get("clients")
         return data
+
+
+class DedupeSettingsForm(forms.ModelForm):
+    """A store's duplicate thresholds and automatic merging (the service checks and saves)."""
+
+    class Meta:
+        model = DedupeSettings
+        fields = ("review_threshold", "auto_merge_threshold", "auto_merge_enabled")
+        help_texts = {
+            "review_threshold": _("From 0.5 to 1: how alike two cards must be to be shown."),
+            "auto_merge_threshold": _("From the review threshold to 1."),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name in ("review_threshold", "auto_merge_threshold"):
+            self.fields[name].widget.attrs.update({"min": "0.5", "max": "1", "step": "0.005"})

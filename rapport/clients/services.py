@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import itertools
 import time as clock
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -119,6 +120,15 @@ def _check_manage(actor: User, client: Client) -> None:
         raise PermissionDenied(_("Only the client's consultant or a manager can change this."))
 
 
+class Default(enum.Enum):
+    """An argument left out, where ``None`` means something of its own."""
+
+    ACTOR = "actor"
+
+
+ACTOR = Default.ACTOR  # client_create's owner unless told: whoever creates the card
+
+
 @transaction.atomic
 def client_create(
     *,
@@ -133,17 +143,18 @@ def client_create(
     gender: str = "",
     language: str = "ru",
     preferred_channel: str = "",
-    owner: User | None = None,
+    owner: User | Literal[Default.ACTOR] | None = ACTOR,
     consent_channels: Iterable[str] = (),
     consent_source: str = ConsentSource.IN_STORE_FORM,
 ) -> Client:
-    """Create a card at the till: a name and a phone are enough, the rest can come later."""
+    """Create a card at the till: a name and a phone are enough, the rest can come later.
+    The card is the actor's unless ``owner`` says whose, or ``None``: nobody's."""
     if not scope_for(actor).sees_store(store.pk):
         raise PermissionDenied(_("You do not work in this store."))
     errors: dict[str, Any] = {}
     client = Client(
         store=store,
-        owner=owner if owner is not None else actor,
+        owner=actor if owner is ACTOR else owner,
         first_name=clean_name(first_name),
         last_name=clean_name(last_name),
         middle_name=clean_name(middle_name),
@@ -879,6 +890,41 @@ def match_settings_for(store: Store) -> MatchSettings:
     if row is None:
         return MatchSettings()
     return MatchSettings(review=row.review_threshold, auto_merge=row.auto_merge_threshold)
+
+
+DEDUPE_FIELDS = ("review_threshold", "auto_merge_threshold", "auto_merge_enabled")
+THRESHOLD_RANGE = (0.5, 1.0)
+
+
+def _dedupe_settings_check(settings: DedupeSettings) -> None:
+    low, high = THRESHOLD_RANGE
+    errors: dict[str, str] = {}
+    for name in ("review_threshold", "auto_merge_threshold"):
+        if not low <= getattr(settings, name) <= high:
+            errors[name] = _("Enter a number from 0.5 to 1.")
+    if not errors and settings.auto_merge_threshold < settings.review_threshold:
+        errors["auto_merge_threshold"] = _(
+            "Automatic merging cannot start below the review threshold."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def dedupe_settings_save(*, actor: User, store: Store, **values: Any) -> DedupeSettings:
+    """Change a store's duplicate thresholds and automatic merging (its managers and the
+    company's admins only); the next duplicates pass uses them."""
+    if not scope_for(actor).manages_store(store.pk):
+        raise PermissionDenied(_("Only the store's manager can change its settings."))
+    unknown = set(values) - set(DEDUPE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown settings: {sorted(unknown)}")
+    settings, _created = DedupeSettings.objects.select_for_update().get_or_create(store=store)
+    for name, value in values.items():
+        setattr(settings, name, value)
+    _dedupe_settings_check(settings)
+    settings.save()
+    return settings
 
 
 def people_of(store: Store) -> list[Person]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("reassign/", views.reassign, name="reassign"),
     path("handover/", views.handover, name="handover"),
     path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/settings/", views.dedupe_settings, name="dedupe_settings"),
     path("duplicates/<int:pk>/merge/", views.duplicate_merge, name="duplicate_merge"),
     path("duplicates/<int:pk>/dismiss/", views.duplicate_dismiss, name="duplicate_dismiss"),
     path("merges/", views.merges, name="merges"),

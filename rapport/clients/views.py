@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from rapport.accounts.models import User
 from rapport.accounts.selectors import consultants_for, scope_for, stores_for
 from rapport.base.forms import call_service
-from rapport.base.http import AuthedRequest
+from rapport.base.http import AuthedRequest, store_choices_for, store_for_request
 from rapport.clients import services
 from rapport.clients.choices import CandidateStatus, Channel, ClientStatus
 from rapport.clients.forms import (
@@ -30,6 +30,7 @@ from rapport.clients.forms import (
     ClientEditForm,
     ConsentForm,
     ContactPointForm,
+    DedupeSettingsForm,
     HandoverForm,
     KeyDateForm,
     NoteForm,
@@ -40,6 +41,7 @@ from rapport.clients.forms import (
 from rapport.clients.models import (
     Client,
     ContactPoint,
+    DedupeSettings,
     DuplicateCandidate,
     KeyDate,
     Note,
@@ -628,6 +630,30 @@ def duplicates(request: AuthedRequest) -> HttpResponse:
         request,
         "clients/duplicates.html",
         {"page": page, "pairs": pairs, "status": status, "statuses": CandidateStatus},
+    )
+
+
+@login_required
+def dedupe_settings(request: AuthedRequest) -> HttpResponse:
+    """A store's thresholds for likely duplicates and whether sure ones are merged unasked."""
+    store = store_for_request(request)
+    if not scope_for(request.user).manages_store(store.pk):
+        raise PermissionDenied(_("Only the store's manager can change its settings."))
+    current = DedupeSettings.objects.filter(store=store).first() or DedupeSettings(store=store)
+    form = DedupeSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in services.DEDUPE_FIELDS}
+        saved = call_service(
+            form,
+            lambda: services.dedupe_settings_save(actor=request.user, store=store, **values),
+        )
+        if saved is not None:
+            messages.success(request, _("Saved. The next duplicates pass uses these settings."))
+            return redirect(f"{request.path}?store={store.pk}")
+    return render(
+        request,
+        "clients/dedupe_settings.html",
+        {"form": form, "store": store, "stores": store_choices_for(request)},
     )
 
 

@@ -122,15 +122,16 @@ _SALE_COLUMNS = (
 
 
 def histories_for(ids: Sequence[int]) -> Loaded:
-    """The purchases, visits and contacts of the given clients (four queries)."""
+    """The purchases, visits and contacts of the given clients (four queries); a card merged
+    into another is left out (its history is the survivor's now)."""
     wanted = set(ids)
     loaded = Loaded()
     if not ids:
         return loaded
     created: dict[int, date] = {}
-    for pk, store_id, status, created_at in Client.objects.filter(among(ids, "pk")).values_list(
-        "pk", "store_id", "status", TruncDate("created_at")
-    ):
+    for pk, store_id, status, created_at in Client.objects.filter(
+        among(ids, "pk"), merged_into__isnull=True
+    ).values_list("pk", "store_id", "status", TruncDate("created_at")):
         if pk in wanted:
             created[pk] = created_at
             loaded.stores[pk] = store_id
@@ -403,8 +404,9 @@ def scores_pass(
     today: date,
     progress: Callable[[int], None] | None = None,
 ) -> ScoreStats:
-    """Score clients (all by default): fit the models on every purchase, then save chunk by
-    chunk, one transaction per chunk. The fitted models are kept in a :class:`ScoringRun`."""
+    """Score clients (all by default, merged cards never): fit the models on every purchase,
+    then save chunk by chunk, one transaction per chunk. The fitted models are kept in a
+    :class:`ScoringRun`."""
     stats = ScoreStats()
     started = perf_counter()
     run = ScoringRun.objects.create(on=today)
@@ -420,7 +422,8 @@ def scores_pass(
     stats.with_models = int(np.count_nonzero(~np.isnan(model_scores.p_alive)))
     mark = perf_counter()
     if client_ids is None:
-        ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+        active = Client.objects.filter(merged_into__isnull=True)
+        ids = list(active.order_by("pk").values_list("pk", flat=True))
     else:
         ids = sorted(set(client_ids))
     for chunk in itertools.batched(ids, CHUNK):
@@ -482,6 +485,8 @@ def score_one(client: Client, today: date) -> ClientScore:
     settings = ScoreSettings.objects.filter(store_id=client.store_id).first()
     rule = rules_from(settings)
     loaded = histories_for([client.pk])  # one read of the receipts serves both cores
+    if client.pk not in loaded.histories:
+        raise ValueError(f"client {client.pk} has been merged into another card")
     sales = loaded.histories[client.pk].sales
     rfm = btyd.rfm_from_purchases(
         np.full(len(sales), client.pk, dtype=np.int64),

@@ -111,7 +111,7 @@ def dashboard_scope_for(
 
 
 def _clients(scope: DashboardScope) -> QuerySet[Client]:
-    clients = Client.objects.filter(store_id__in=scope.store_ids)
+    clients = Client.objects.filter(store_id__in=scope.store_ids, merged_into__isnull=True)
     if scope.consultant is not None:
         clients = clients.filter(owner=scope.consultant)
     return clients

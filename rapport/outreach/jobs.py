@@ -33,10 +33,18 @@ def _day(day: str | None) -> date:
     return date.fromisoformat(day) if day else timezone.localdate()
 
 
+def _active_ids(store_id: int | None = None) -> list[int]:
+    """Every client's id (of a store), merged cards left out: they are empty shells."""
+    clients = Client.objects.filter(merged_into__isnull=True)
+    if store_id is not None:
+        clients = clients.filter(store_id=store_id)
+    return list(clients.order_by("pk").values_list("pk", flat=True))
+
+
 @task()
 def replan_all(day: str | None = None) -> dict[str, Any]:
     """Re-plan every client for ``day`` (ISO date, default today), chunk by chunk."""
-    ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    ids = _active_ids()
     return plans_rebuild(client_ids=ids, today=_day(day)).as_dict()
 
 
@@ -47,7 +55,7 @@ def nightly(day: str | None = None) -> dict[str, Any]:
 
     today = _day(day)
     scored = scores_refresh(today=today)
-    ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    ids = _active_ids()
     planned = plans_rebuild(client_ids=ids, today=today)
     return {"scores": scored.as_dict(), "plans": planned.as_dict()}
 
@@ -61,7 +69,7 @@ def replan_clients(client_ids: list[int], day: str | None = None) -> dict[str, A
 @task()
 def replan_store(store_id: int, day: str | None = None) -> dict[str, Any]:
     """Re-plan every client of a store (after its standard changed)."""
-    ids = list(Client.objects.filter(store_id=store_id).values_list("pk", flat=True))
+    ids = _active_ids(store_id=store_id)
     return plans_rebuild(client_ids=ids, today=_day(day)).as_dict()
 
 

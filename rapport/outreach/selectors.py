@@ -215,12 +215,14 @@ def agenda_for(
     rules = day_rules_for(store)
     capacity = rules.capacity
     scope = scope_for(user)
+    # A merged card's touchpoints moved to the survivor; none of its own may show up.
+    active = Touchpoint.objects.filter(client__merged_into__isnull=True)
     if unassigned:
-        mine = Touchpoint.objects.filter(assignee__isnull=True)
+        mine = active.filter(assignee__isnull=True)
         if not scope.all_stores:
             mine = mine.filter(store_id__in=scope.managed_store_ids)
     else:
-        mine = Touchpoint.objects.filter(assignee=who)
+        mine = active.filter(assignee=who)
         if not scope.all_stores:
             mine = mine.filter(store_id__in=scope.store_ids)
     # Every candidate as plain values (a big book may have hundreds overdue); full rows only
@@ -401,7 +403,7 @@ def calendar_user_for(*, token: str) -> User:
 
 def calendar_points_for(*, user: User, today: date) -> QuerySet[Touchpoint]:
     """The user's planned contacts, a week back to 90 days ahead, in stores they still work in."""
-    points = Touchpoint.objects.all()
+    points = Touchpoint.objects.filter(client__merged_into__isnull=True)
     scope = scope_for(user)
     if not scope.all_stores:
         points = points.filter(store_id__in=scope.store_ids)

@@ -45,28 +45,28 @@ def plans_rebuild(
     progress: Callable[[int], None] | None = None,
 ) -> PlanStats:
     """Re-plan many clients in chunks of ``CHUNK``, one transaction per chunk (a million
-    clients must not sit in one transaction); ``progress`` gets each chunk's size when done."""
+    clients must not sit in one transaction); ``progress`` gets each chunk's size when done.
+    Cards merged into another are skipped: the merge already cleared their plan."""
     today = today or timezone.localdate()
     started = perf_counter()
     total = PlanStats()
     standards: dict[int, planner.Standard] = {}
     for chunk in itertools.batched(sorted(set(client_ids)), CHUNK):
         with transaction.atomic():
-            total.add(replan_chunk(_lock_clients(chunk), today, standards))
+            total.add(replan_chunk(_lock_clients(chunk, active=True), today, standards))
         if progress is not None:
             progress(len(chunk))
     total.seconds = perf_counter() - started
     return total
 
 
-def _lock_clients(client_ids: Iterable[int]) -> list[int]:
-    """Lock the clients' rows in primary-key order (two re-plans of a client never interleave)."""
-    return list(
-        Client.objects.select_for_update()
-        .filter(pk__in=list(client_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+def _lock_clients(client_ids: Iterable[int], *, active: bool = False) -> list[int]:
+    """Lock the clients' rows in primary-key order (two re-plans of a client never interleave);
+    ``active``: only the cards not merged into another."""
+    clients = Client.objects.select_for_update().filter(pk__in=list(client_ids))
+    if active:
+        clients = clients.filter(merged_into__isnull=True)
+    return list(clients.order_by("pk").values_list("pk", flat=True))
 
 
 # --- working the plan: drafts, outcomes, snoozes, moves -----------------------------------------

@@ -43,7 +43,7 @@ from rapport.core.normalize import name_skeleton, phone_suffix_key
 from rapport.sales.choices import ImportKind
 from rapport.sales.models import Product, Purchase, PurchaseLine
 
-CHUNK_LINES = 100_000
+CHUNK_LINES = 200_000
 IN_BATCH = 5_000  # values per SQL IN (…) list
 LINE = "__line"
 
@@ -129,6 +129,11 @@ def import_frame(
     loader = LOADERS[job.kind]
     for chunk in _chunks(rows, job.kind):
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # A chunk lost to a crash is simply loaded again by the next run (every write
+                # is keyed), so the import need not wait for each commit to reach the disk.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
             refused = loader(job, chunk, stats)
             if job.dry_run:
                 transaction.set_rollback(True)
@@ -136,6 +141,9 @@ def import_frame(
         stats.done += chunk.height
         if progress is not None:
             progress(chunk.height)
+    if job.kind == ImportKind.PURCHASES and stats.client_ids and not job.dry_run:
+        with transaction.atomic():
+            _client_summaries_refresh(sorted(stats.client_ids))
     every = pl.concat(rejects).sort("line", "column")
     stats.rejected = every.get_column("line").n_unique()
     stats.reasons = Counter(dict(every.group_by("reason").agg(pl.len()).iter_rows()))
@@ -311,8 +319,9 @@ def _clients_by_keys(
     found: dict[str, int] = {}
     for batch in _batched(external_ids):
         rows = Client.objects.filter(store=store, external_id__in=batch).order_by("pk")
-        for pk, external_id in rows.values_list("pk", "external_id"):
-            found.setdefault(f"external_id:{external_id}", pk)
+        for pk, external_id, merged_into in rows.values_list("pk", "external_id", "merged_into"):
+            # A card merged into another answers for the card it was merged into.
+            found.setdefault(f"external_id:{external_id}", merged_into or pk)
     for kind, values in ((ContactKind.PHONE, phones), (ContactKind.EMAIL, emails)):
         for batch in _batched(values):
             # By the (value, kind) index alone; the store is checked on the few rows found.
@@ -415,6 +424,9 @@ def _load_purchases(job: Job, chunk: pl.DataFrame, stats: ImportStats) -> pl.Dat
                 chunk, refused = _refuse_receipts(chunk, frame.get_column("receipt_number"), reason)
                 refusals.append(refused)
         stats.unchanged += unchanged.height
+        # Their cards' summaries are refreshed too: a run cut off before its last step left
+        # them stale, and this is how the next run of the same file repairs that.
+        stats.client_ids.update(unchanged.get_column("client_id").to_list())
         if unchanged.height:
             chunk = chunk.filter(
                 ~pl.col("receipt_number").is_in(unchanged.get_column("receipt_number").implode())
@@ -440,9 +452,7 @@ def _load_purchases(job: Job, chunk: pl.DataFrame, stats: ImportStats) -> pl.Dat
     lines = chunk.join(ids, on="receipt_number", how="inner")
     _write_lines(lines)
     stats.created += receipts.height
-    touched = lines.get_column("client_id").unique().to_list()
-    stats.client_ids.update(touched)
-    _client_summaries_refresh(touched)
+    stats.client_ids.update(lines.get_column("client_id").unique().to_list())
     return pl.concat(refusals) if refusals else rejects_frame()
 
 
@@ -648,19 +658,27 @@ def _write_lines(lines: pl.DataFrame) -> None:
 
 
 def _client_summaries_refresh(client_ids: list[int]) -> None:
-    """Purchase count and last purchase of the cards that got receipts, in SQL."""
+    """Purchase count and last purchase of the cards that got receipts, in SQL, set-based."""
     client = connection.ops.quote_name(Client._meta.db_table)
     purchase = connection.ops.quote_name(Purchase._meta.db_table)
-    for batch in _batched(sorted(client_ids)):
-        marks = ", ".join(["%s"] * len(batch))
-        with connection.cursor() as cursor:
+    summary = (
+        f"SELECT client_id, COUNT(*) AS n, MAX(purchased_at) AS last FROM {purchase} "
+        "WHERE client_id {ids} GROUP BY client_id"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array parameter, one statement
             cursor.execute(
-                f"UPDATE {client} SET "
-                f"purchase_count = (SELECT COUNT(*) FROM {purchase} p "
-                f"WHERE p.client_id = {client}.id), "
-                f"last_purchase_at = (SELECT MAX(p.purchased_at) FROM {purchase} p "
-                f"WHERE p.client_id = {client}.id) "
-                f"WHERE id IN ({marks})",
+                f"UPDATE {client} c SET purchase_count = s.n, last_purchase_at = s.last "
+                f"FROM ({summary.format(ids='= ANY(%s)')}) s WHERE c.id = s.client_id",
+                [sorted(client_ids)],
+            )
+            return
+        for batch in _batched(sorted(client_ids)):  # SQLite ≥ 3.33 has UPDATE … FROM
+            marks = ", ".join(["%s"] * len(batch))
+            cursor.execute(
+                f"UPDATE {client} SET purchase_count = s.n, last_purchase_at = s.last "
+                f"FROM ({summary.format(ids=f'IN ({marks})')}) s "
+                f"WHERE {client}.id = s.client_id",
                 batch,
             )
 

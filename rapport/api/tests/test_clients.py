@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from rapport.clients.choices import ConsentStatus, TimelineKind
 from rapport.clients.models import Client, Consent, TimelineEvent
+from rapport.outreach.models import Touchpoint
 from rapport.testing import World, make_client
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +112,11 @@ def test_create_makes_an_unassigned_card(world: World, api: APIClient) -> None:
     client = Client.objects.get(pk=body["id"])
     assert client.store == world.store and client.owner is None
     assert Consent.objects.get(client=client).status == ConsentStatus.GRANTED
-    assert TimelineEvent.objects.filter(client=client, kind=TimelineKind.CREATED).count() == 1
+    assert list(TimelineEvent.objects.filter(client=client).values_list("kind", flat=True)) == [
+        TimelineKind.CREATED  # and no "reassigned" from the integration's user to nobody
+    ]
+    planned = Touchpoint.objects.filter(client=client)
+    assert planned.exists() and set(planned.values_list("assignee_id", flat=True)) == {None}
 
 
 def test_create_can_name_the_consultant(world: World, api: APIClient) -> None:

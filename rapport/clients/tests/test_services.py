@@ -921,3 +921,22 @@ def test_an_inactive_consultant_cannot_receive_clients(world: World) -> None:
     leaver = User.objects.get(pk=leaver.pk)
     with pytest.raises(ValidationError):
         client_reassign(actor=world.manager, clients=[world.client], owner=leaver)
+
+
+def test_client_create_for_nobody_only_when_the_caller_says_so(world: World) -> None:
+    from rapport.clients.services import ACTOR
+
+    mine = client_create(actor=world.manager, store=world.store, first_name="Вера")
+    theirs = client_create(
+        actor=world.manager, store=world.store, first_name="Вера", owner=world.colleague
+    )
+    nobodys = client_create(actor=world.manager, store=world.store, first_name="Вера", owner=None)
+    default = client_create(actor=world.manager, store=world.store, first_name="Вера", owner=ACTOR)
+
+    assert [c.owner_id for c in (mine, theirs, nobodys, default)] == [
+        world.manager.pk,
+        world.colleague.pk,
+        None,
+        world.manager.pk,
+    ]
+    assert events(nobodys) == [("created", world.manager.pk, {"contacts": [], "consents": []})]

@@ -35,6 +35,10 @@ class Command(BaseCommand):
             client = Client.objects.filter(pk=options["client"]).first()
             if client is None:
                 raise CommandError(f"no client {options['client']}")
+            if client.merged_into_id is not None:
+                raise CommandError(
+                    f"client {client.pk} has been merged into client {client.merged_into_id}"
+                )
             row = client_score_refresh(client=client, today=today)
             summary: dict[str, Any] = {
                 "client": client.pk,
@@ -46,7 +50,7 @@ class Command(BaseCommand):
             }
             self.stdout.write(json.dumps(summary) if options["json"] else str(summary))
             return
-        total = Client.objects.count()
+        total = Client.objects.filter(merged_into__isnull=True).count()
         bar = tqdm(total=total, unit=" clients", file=sys.stderr, disable=not self.stdout.isatty())
         with bar:
             stats = scores_refresh(today=today, progress=bar.update)

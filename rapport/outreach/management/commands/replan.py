@@ -31,10 +31,19 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON summary line")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        clients = Client.objects.order_by("pk")
+        clients = Client.objects.filter(merged_into__isnull=True).order_by("pk")
         if options["store"] is not None:
             clients = clients.filter(store_id=options["store"])
         elif options["client"] is not None:
+            merged_into = (
+                Client.objects.filter(pk=options["client"])
+                .values_list("merged_into_id", flat=True)
+                .first()
+            )
+            if merged_into is not None:
+                raise CommandError(
+                    f"client {options['client']} has been merged into client {merged_into}"
+                )
             clients = clients.filter(pk=options["client"])
         ids = list(clients.values_list("pk", flat=True))
         if options["client"] is not None and not ids:
