@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from rapport.accounts.selectors import consultants_for, scope_for
@@ -221,7 +222,7 @@ def import_rejects(request: AuthedRequest, pk: int) -> HttpResponse:
     body = tabular.export_csv(header, services.import_rejects(run=run))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     stem = run.filename.rsplit(".", 1)[0] or "import"
-    response["Content-Disposition"] = f'attachment; filename="{stem}-rejects.csv"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{stem}-rejects.csv")
     return response
 
 

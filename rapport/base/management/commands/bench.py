@@ -1,9 +1,12 @@
 """``rapport bench``: reproducible performance figures (DESIGN.md §6), one JSON line per figure.
 
-Subcommands (more — ``plan``, ``score``, ``import`` — plug in as further subparsers):
+Subcommands:
 
 - ``search``: client search by phone, last digits, name prefix and e-mail over N generated
   clients, timed through ``rapport.clients.selectors.client_search`` as a store's consultant.
+- ``plan``: contact plans at scale (full re-plan, one client, the core, Today under load).
+- ``import``: receipt lines per second from a 1C-style CSV, twice (the second run stores nothing).
+- ``dedupe``: the duplicate matcher's precision, recall and seconds against Splink.
 - ``btyd``: the lifetime-value models (``rapport.core.btyd``: BG/NBD + Gamma-Gamma fits, P(alive),
   expected purchases, CLV) on N clients simulated in NumPy, no database, against ``lifetimes``.
 
