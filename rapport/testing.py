@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import date
+
+from django.utils import translation
+from django.utils.translation import gettext
 
 from rapport.accounts.choices import Role
 from rapport.accounts.models import Store, User
@@ -86,3 +90,21 @@ def make_world() -> World:
     admin = make_user(None, username="boss", first_name="Борис", is_company_admin=True)
     client = make_client(owner, store, phone="+7 916 123-45-67", email="anna@example.ru")
     return World(store, other_store, owner, colleague, stranger, manager, admin, client)
+
+
+# --- browser tests ------------------------------------------------------------------------------
+
+
+def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the real login form (in Russian) and land on Today."""
+    page.goto("/login/")
+    page.get_by_label("Имя пользователя").fill(username)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(re.compile(r"/today/$"))
+
+
+def ru(message: str) -> str:
+    """A word of the interface as the Russian catalogue has it (the pages speak Russian)."""
+    with translation.override("ru"):
+        return gettext(message)

@@ -228,10 +228,8 @@ def client_match_or_create(
         owner=owner,  # None: nobody's, not the integration's
         consent_channels=consent_channels,
         consent_source=consent_source or ConsentSource.WEB,
+        external_id=external_id,
     )
-    if external_id:
-        Client.objects.filter(pk=client.pk).update(external_id=external_id)
-        client.external_id = external_id
     return client, True
 
 
@@ -262,6 +260,7 @@ def _client_of_store(*, actor: User, store: Store, pk: int) -> Client:
 
 
 def _client_find(*, actor: User, store: Store, ref: ClientRef) -> Client | None:
+    """The card a receipt names (by id, external id, phone or e-mail), or None; never creates."""
     if ref.client_id is not None:
         return _client_of_store(actor=actor, store=store, pk=ref.client_id)
     try:
@@ -274,9 +273,9 @@ def _client_find(*, actor: User, store: Store, ref: ClientRef) -> Client | None:
 
 
 def _client_find_or_create(*, actor: User, store: Store, ref: ClientRef) -> Client:
-    client = _client_find(actor=actor, store=store, ref=ref)
-    if client is not None:
-        return client
+    """The card a receipt names: by id, else matched (external id, phone, e-mail) or created."""
+    if ref.client_id is not None:
+        return _client_of_store(actor=actor, store=store, pk=ref.client_id)
     try:
         client, _created = client_match_or_create(
             actor=actor,

@@ -98,12 +98,14 @@ def contact_value_normalize(*, kind: str, raw: str, region: str) -> tuple[str, s
     raise ValidationError({"kind": _("Unknown contact type.")})
 
 
-def _set_name_keys(client: Client) -> None:
+def set_name_keys(client: Client) -> None:
+    """The card's search keys from its names (see ``rapport.core.normalize.name_skeleton``)."""
     client.first_name_key = name_skeleton(client.first_name)[:80]
     client.last_name_key = name_skeleton(client.last_name)[:80]
 
 
-def _check_owner(owner: User | None, store: Store) -> None:
+def check_owner(owner: User | None, store: Store) -> None:
+    """Refuse a consultant who does not work in the store (as a form error on ``owner``)."""
     if owner is None:
         return
     scope = scope_for(owner)
@@ -146,6 +148,7 @@ def client_create(
     owner: User | Literal[Default.ACTOR] | None = ACTOR,
     consent_channels: Iterable[str] = (),
     consent_source: str = ConsentSource.IN_STORE_FORM,
+    external_id: str = "",
 ) -> Client:
     """Create a card at the till: a name and a phone are enough, the rest can come later.
     The card is the actor's unless ``owner`` says whose, or ``None``: nobody's."""
@@ -162,6 +165,7 @@ def client_create(
         gender=gender,
         language=language,
         preferred_channel=preferred_channel,
+        external_id=external_id.strip(),
     )
     if not client.first_name:
         errors["first_name"] = _("Enter the client's first name.")
@@ -179,12 +183,12 @@ def client_create(
             except ValidationError as exc:
                 errors[field] = exc.message_dict["value"]
     try:
-        _check_owner(client.owner, store)
+        check_owner(client.owner, store)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    _set_name_keys(client)
+    set_name_keys(client)
     client.full_clean()
     client.save()
     ContactPoint.objects.bulk_create(
@@ -244,11 +248,11 @@ def client_update(*, actor: User, client: Client, **changes: Any) -> Client:
     for name, value in changes.items():
         old = getattr(client, name)
         if old != value:
-            diff[name] = [_plain(old), _plain(value)]
+            diff[name] = [plain_value(old), plain_value(value)]
             setattr(client, name, value)
     if not diff:
         return client
-    _set_name_keys(client)
+    set_name_keys(client)
     client.full_clean()
     client.save(update_fields=[*diff, "first_name_key", "last_name_key", "updated_at"])
     timeline_record(client=client, kind=TimelineKind.EDITED, actor=actor, data={"changes": diff})
@@ -256,7 +260,8 @@ def client_update(*, actor: User, client: Client, **changes: Any) -> Client:
     return client
 
 
-def _plain(value: Any) -> str:
+def plain_value(value: Any) -> str:
+    """A field value as the timeline keeps it in a diff: text, dates in ISO form."""
     return "" if value is None else value.isoformat() if isinstance(value, date) else str(value)
 
 
@@ -423,7 +428,7 @@ def relative_add(
         data={
             "name": relative.name,
             "relation": relative.relation,
-            "birthday": _plain(birthday),
+            "birthday": plain_value(birthday),
         },
     )
     plan_rebuild(client=client)
@@ -444,7 +449,7 @@ def relative_update(*, actor: User, relative: Relative, **changes: Any) -> Relat
     diff = {}
     for key, value in changes.items():
         if getattr(relative, key) != value:
-            diff[key] = [_plain(getattr(relative, key)), _plain(value)]
+            diff[key] = [plain_value(getattr(relative, key)), plain_value(value)]
             setattr(relative, key, value)
     if not diff:
         return relative
@@ -771,7 +776,7 @@ def client_merge(
     if survivor.merged_into_id is not None or other.merged_into_id is not None:
         raise ValidationError(_("One of these cards has already been merged into another."))
     snapshot = merging.merge_apply(survivor, other, today=today)
-    _set_name_keys(survivor)
+    set_name_keys(survivor)
     _purchase_summary(survivor)
     survivor.save()
     other.merged_into = survivor

@@ -38,8 +38,9 @@ from rapport.accounts.models import Store, User
 from rapport.base.bulk import allocate_ids, insert_frame
 from rapport.clients.choices import ContactKind, TimelineKind
 from rapport.clients.models import Client, ContactPoint, TimelineEvent
+from rapport.clients.services import plain_value, set_name_keys
 from rapport.core import tabular
-from rapport.core.normalize import name_skeleton, phone_suffix_key
+from rapport.core.normalize import phone_suffix_key
 from rapport.sales.choices import ImportKind
 from rapport.sales.models import Product, Purchase, PurchaseLine
 
@@ -243,18 +244,18 @@ def _load_clients(job: Job, chunk: pl.DataFrame, stats: ImportStats) -> pl.DataF
             client = Client(
                 store=job.store, owner=job.owner, created_at=now, updated_at=now, **values
             )
-            _name_keys(client)
+            set_name_keys(client)
             new.append(client)
         else:
             diff = {
-                name: [_plain(getattr(client, name)), _plain(value)]
+                name: [plain_value(getattr(client, name)), plain_value(value)]
                 for name, value in values.items()
                 if getattr(client, name) != value
             }
             if client.pk is not None and diff:
                 for name, value in values.items():
                     setattr(client, name, value)
-                _name_keys(client)
+                set_name_keys(client)
                 edits.setdefault(client.pk, {}).update(diff)
             elif client.pk is not None:
                 stats.unchanged += 1
@@ -362,15 +363,6 @@ def _contacts_add(contacts: list[tuple[Client, str, str]], now: datetime) -> Non
         )
         kinds.add((client.pk, kind))
     ContactPoint.objects.bulk_create(points, batch_size=2_000, ignore_conflicts=True)
-
-
-def _name_keys(client: Client) -> None:
-    client.first_name_key = name_skeleton(client.first_name)[:80]
-    client.last_name_key = name_skeleton(client.last_name)[:80]
-
-
-def _plain(value: Any) -> str:
-    return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 # --- purchases ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from rapport.accounts.selectors import scope_for
 from rapport.clients.choices import TimelineKind
 from rapport.clients.models import Client
 from rapport.clients.selectors import client_get_for
+from rapport.clients.services import check_owner
 from rapport.clients.timeline import timeline_record
 from rapport.core import tabular
 from rapport.insights.services import client_score_refresh
@@ -304,7 +305,7 @@ def import_upload(
     if len(data) > MAX_UPLOAD:
         raise ValidationError({"file": _("The file is larger than 1 GB: split it in parts.")})
     if owner is not None:
-        _check_owner(owner, store)
+        check_owner(owner, store)
     try:
         head = tabular.read_table(data, filename=filename, max_rows=PREVIEW_ROWS)
     except tabular.TableError as exc:
@@ -328,11 +329,6 @@ def import_upload(
         mapping=tabular.guess_mapping(headers, kind),  # type: ignore[arg-type]
         owner=owner,
     )
-
-
-def _check_owner(owner: User, store: Store) -> None:
-    if not scope_for(owner).sees_store(store.pk):
-        raise ValidationError({"owner": _("This consultant does not work in the store.")})
 
 
 def table_error_message(exc: Exception) -> str:

@@ -6,12 +6,10 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.utils import translation
-from django.utils.translation import gettext
 
 from rapport.api.keys import key_hash
 from rapport.api.models import IntegrationToken
-from rapport.testing import PASSWORD, World, make_world
+from rapport.testing import World, log_in, make_world, ru
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,12 +24,6 @@ OPERATIONS = [
     "POST /api/v1/purchases/",
     "POST /api/v1/purchases/{receipt_number}/returns/",
 ]
-
-
-def ru(message: str) -> str:
-    """A word of the interface as the Russian catalogue has it (the page speaks Russian)."""
-    with translation.override("ru"):
-        return gettext(message)
 
 
 @pytest.fixture
@@ -101,11 +93,7 @@ def test_company_admin_creates_a_key_sees_it_once_uses_it_and_revokes_it(
 ) -> None:
     page = phone_page
     store = live_world.store
-    page.goto("/login/")
-    page.get_by_label("Имя пользователя").fill(live_world.admin.username)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/today/$"))
+    log_in(page, live_world.admin.username)
 
     page.locator("nav.tabbar details.menu summary").click()
     link = page.locator("nav.tabbar .menu-panel a[href='/api/tokens/']")

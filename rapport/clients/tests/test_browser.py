@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from rapport.clients.models import Client
-from rapport.testing import PASSWORD, World, make_world
+from rapport.testing import World, log_in, make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,11 +23,7 @@ def test_consultant_finds_a_client_adds_a_child_and_records_a_purchase(
     phone_page,  # type: ignore[no-untyped-def]
 ) -> None:
     page = phone_page
-    page.goto("/login/")
-    page.get_by_label("Имя пользователя").fill(live_world.owner.username)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/today/$"))
+    log_in(page, live_world.owner.username)
     page.get_by_role("navigation").get_by_role("link", name="Клиенты").click()
     page.wait_for_url(re.compile(r"/clients/$"))
 

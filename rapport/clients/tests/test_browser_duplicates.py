@@ -8,24 +8,18 @@ from decimal import Decimal
 
 import pytest
 from django.utils import dateformat, timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 
 from rapport.clients.choices import CandidateStatus
 from rapport.clients.models import Client, ClientMerge, DuplicateCandidate
 from rapport.clients.services import contact_point_add, duplicate_candidates_refresh
 from rapport.clients.views import evidence_sentence
 from rapport.sales.services import LineInput, purchase_record
-from rapport.testing import PASSWORD, World, make_client, make_world
+from rapport.testing import World, log_in, make_client, make_world, ru
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BIRTHDAY = date(1990, 5, 17)
-
-
-def ru(message: str) -> str:
-    """A word of the interface as the Russian catalogue has it (the page speaks Russian)."""
-    with translation.override("ru"):
-        return gettext(message)
 
 
 def purchases_ru(n: int) -> str:
@@ -90,11 +84,7 @@ def test_manager_merges_two_cards_of_one_person_and_undoes_it(
     assert (candidate.client_a_id, candidate.client_b_id) == (sasha.pk, alexandra.pk)
     assert {item["field"] for item in candidate.evidence} >= {"phone", "name", "birthday"}
 
-    page.goto("/login/")
-    page.get_by_label("Имя пользователя").fill(live_world.manager.username)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/today/$"))
+    log_in(page, live_world.manager.username)
 
     # The menu leads to the queue.
     page.locator("nav.tabbar details.menu summary").click()

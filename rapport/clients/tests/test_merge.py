@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rapport.clients.choices import (
     Channel,
@@ -295,7 +295,7 @@ def test_undo_is_refused_when_the_card_changed_after_the_merge(
     survivor, other = pair
     merge = client_merge(actor=world.manager, survivor=survivor, other=other)
     client_update(actor=world.manager, client=survivor, first_name="Анечка")
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ValidationError) as error, translation.override("en"):
         client_merge_undo(actor=world.manager, merge=merge)
     assert "changed after the merge" in str(error.value)
     assert Client.objects.get(pk=other.pk).merged_into_id == survivor.pk
@@ -306,7 +306,7 @@ def test_undo_waits_for_a_later_merge_into_the_same_card(world: World) -> None:
     third = make_client(world.owner, world.store, first_name="Анна")
     first_merge = client_merge(actor=world.manager, survivor=world.client, other=second)
     later = client_merge(actor=world.manager, survivor=world.client, other=third)
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ValidationError) as error, translation.override("en"):
         client_merge_undo(actor=world.manager, merge=first_merge)
     assert "later" in str(error.value)
     client_merge_undo(actor=world.manager, merge=later)

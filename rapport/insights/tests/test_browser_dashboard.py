@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from rapport.outreach.models import Contact
 from rapport.sales.services import LineInput, purchase_record
-from rapport.testing import PASSWORD, World, make_world
+from rapport.testing import World, log_in, make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,11 +46,7 @@ def test_manager_reads_a_clients_rhythm_and_the_stores_numbers(
     phone_page,  # type: ignore[no-untyped-def]
 ) -> None:
     page = phone_page
-    page.goto("/login/")
-    page.get_by_label("Имя пользователя").fill(live_world.manager.username)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/today/"))
+    log_in(page, live_world.manager.username)
 
     page.goto(f"/clients/{live_world.client.pk}/")
     numbers = page.locator("#numbers").inner_text().replace("\xa0", " ").replace("\u202f", " ")

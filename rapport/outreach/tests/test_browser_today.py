@@ -13,7 +13,7 @@ from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
 from rapport.clients.services import client_update, consent_set
 from rapport.outreach.choices import Occasion, Outcome, TouchpointStatus
 from rapport.outreach.models import Contact, Touchpoint
-from rapport.testing import PASSWORD, World, make_world
+from rapport.testing import World, log_in, make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,11 +47,7 @@ def test_consultant_edits_a_draft_sends_it_on_whatsapp_and_logs_the_reply(
     # wa.me is on the internet; the test answers for it so the tap has somewhere to go.
     page.context.route("https://wa.me/**", lambda route: route.fulfill(body="WhatsApp"))
 
-    page.goto("/login/")
-    page.get_by_label("Имя пользователя").fill(live_world.owner.username)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/today/$"))
+    log_in(page, live_world.owner.username)
 
     item = page.locator(f"#tp-{point.pk}")
     assert "Анна Иванова" in item.inner_text()

@@ -7,14 +7,12 @@ import io
 import re
 
 import pytest
-from django.utils import translation
-from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from rapport.clients.models import Client
 from rapport.sales.choices import ImportStatus
 from rapport.sales.models import ImportRun
-from rapport.testing import PASSWORD, World, make_world
+from rapport.testing import World, log_in, make_world, ru
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,12 +23,6 @@ CLIENTS = (
     "K-2;Волкова;Дарья;12345;\n"
     "K-3;Ковалёва;Нина;+7 903 111 22 33;\n"
 )
-
-
-def ru(message: str) -> str:
-    """A word of the interface as the Russian catalogue has it (the page speaks Russian)."""
-    with translation.override("ru"):
-        return gettext(message)
 
 
 def cells(rows) -> list[list[str]]:  # type: ignore[no-untyped-def]
@@ -52,11 +44,7 @@ def test_manager_imports_clients_after_a_dry_run_and_finds_the_new_client(
 ) -> None:
     page = phone_page
     store = live_world.store
-    page.goto("/login/")
-    page.get_by_label("Имя пользователя").fill(live_world.manager.username)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/today/$"))
+    log_in(page, live_world.manager.username)
 
     # The menu leads to imports.
     page.locator("nav.tabbar details.menu summary").click()

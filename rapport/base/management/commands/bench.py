@@ -63,44 +63,23 @@ class Command(BaseCommand):
         )
         search.add_argument("--clients", type=int, default=100_000, help="Clients to load.")
         search.add_argument("--queries", type=int, default=500, help="Queries per kind.")
-        search.add_argument(
-            "--database", choices=("sqlite", "postgres", "both"), default="sqlite",
-            help="Which database engine to measure (default sqlite).",
-        )  # fmt: skip
-        search.add_argument("--pg-url", default=DEFAULT_PG_URL, help="A PostgreSQL server to use.")
-        search.add_argument("--seed", type=int, default=1)
-        search.add_argument("--json", action="store_true", help="JSON lines only.")
-        search.add_argument("--worker", default="", help="(internal) measure in this process.")
+        _database_arguments(search, default="sqlite")
         plan = subparsers.add_parser(
             "plan", help="Contact plans: full re-plan, one client, the core, Today."
         )
         plan.add_argument("--clients", type=int, default=100_000, help="Clients to load.")
-        plan.add_argument(
-            "--database", choices=("sqlite", "postgres", "both"), default="sqlite",
-            help="Which database engine to measure (default sqlite).",
-        )  # fmt: skip
-        plan.add_argument("--pg-url", default=DEFAULT_PG_URL, help="A PostgreSQL server to use.")
-        plan.add_argument("--seed", type=int, default=1)
+        _database_arguments(plan, default="sqlite")
         plan.add_argument("--samples", type=int, default=300, help="One-client re-plans timed.")
         plan.add_argument(
             "--only", default=",".join(PLAN_FIGURES),
             help="Figures to measure, comma-separated (default all): " + ",".join(PLAN_FIGURES)
             + ". Without replan, the plans stored by the last run are used.",
         )  # fmt: skip
-        plan.add_argument("--json", action="store_true", help="JSON lines only.")
-        plan.add_argument("--worker", default="", help="(internal) measure in this process.")
         imp = subparsers.add_parser(
             "import", help="Receipt lines per second from a 1C-style CSV, and again (idempotent)."
         )
         imp.add_argument("--lines", type=int, default=1_000_000, help="Receipt lines.")
-        imp.add_argument(
-            "--database", choices=("sqlite", "postgres", "both"), default="both",
-            help="Which database engine to measure (default both).",
-        )  # fmt: skip
-        imp.add_argument("--pg-url", default=DEFAULT_PG_URL, help="A PostgreSQL server to use.")
-        imp.add_argument("--seed", type=int, default=1)
-        imp.add_argument("--json", action="store_true", help="JSON lines only.")
-        imp.add_argument("--worker", default="", help="(internal) measure in this process.")
+        _database_arguments(imp, default="both")
         btyd = subparsers.add_parser(
             "btyd", help="Lifetime value models (BG/NBD + Gamma-Gamma) against lifetimes."
         )
@@ -127,37 +106,23 @@ class Command(BaseCommand):
 
     def search(self, **options: Any) -> None:
         if options["worker"]:
-            for figure in search_worker(
-                db=options["worker"],
-                clients=options["clients"],
-                queries=options["queries"],
-                seed=options["seed"],
-            ):
-                self.stdout.write(json.dumps(figure, ensure_ascii=False))
-                self.stdout.flush()
+            self._write_figures(
+                search_worker(
+                    db=options["worker"],
+                    clients=options["clients"],
+                    queries=options["queries"],
+                    seed=options["seed"],
+                )
+            )
             return
-        engines = (
-            ("sqlite", "postgres") if options["database"] == "both" else (options["database"],)
-        )
         figures = []
-        for engine in engines:
-            url = _bench_url(engine, options)
-            argv = [
-                sys.executable, "-m", "rapport.cli", "bench", "search", "--worker", engine,
-                "--clients", str(options["clients"]), "--queries", str(options["queries"]),
-                "--seed", str(options["seed"]),
-            ]  # fmt: skip
-            env = {**os.environ, "DATABASE_URL": url}
-            result = subprocess.run(argv, env=env, stdout=subprocess.PIPE, text=True, check=False)
-            if result.returncode != 0:
-                raise CommandError(f"bench search on {engine} failed (exit {result.returncode})")
-            for line in result.stdout.splitlines():
-                if not line.startswith("{"):
-                    continue
-                figure = json.loads(line)
-                figures.append(figure)
-                if options["json"]:
-                    self.stdout.write(line)
+        for line, figure in _on_each_engine(
+            "search", options, ["--clients", str(options["clients"]),
+                                "--queries", str(options["queries"])],
+        ):  # fmt: skip
+            figures.append(figure)
+            if options["json"]:
+                self.stdout.write(line)
         if not options["json"]:
             self.stdout.write(_table(figures))
 
@@ -165,37 +130,21 @@ class Command(BaseCommand):
 
     def plan(self, **options: Any) -> None:
         if options["worker"]:
-            for figure in plan_worker(
-                db=options["worker"],
-                clients=options["clients"],
-                seed=options["seed"],
-                samples=options["samples"],
-                only=options["only"].split(","),
-            ):
-                self.stdout.write(json.dumps(figure, ensure_ascii=False))
-                self.stdout.flush()
+            self._write_figures(
+                plan_worker(
+                    db=options["worker"],
+                    clients=options["clients"],
+                    seed=options["seed"],
+                    samples=options["samples"],
+                    only=options["only"].split(","),
+                )
+            )
             return
-        engines = (
-            ("sqlite", "postgres") if options["database"] == "both" else (options["database"],)
-        )
-        for engine in engines:
-            url = _bench_url(engine, options, bench="plan")
-            argv = [
-                sys.executable, "-m", "rapport.cli", "bench", "plan", "--worker", engine,
-                "--clients", str(options["clients"]), "--seed", str(options["seed"]),
-                "--samples", str(options["samples"]), "--only", options["only"],
-            ]  # fmt: skip
-            env = {**os.environ, "DATABASE_URL": url}
-            with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True) as child:
-                assert child.stdout is not None
-                for line in child.stdout:  # figures as they come: a 1M run takes a while
-                    if not line.startswith("{"):
-                        continue
-                    figure = json.loads(line)
-                    self.stdout.write(line.rstrip("\n") if options["json"] else _plan_line(figure))
-                    self.stdout.flush()
-            if child.returncode != 0:
-                raise CommandError(f"bench plan on {engine} failed (exit {child.returncode})")
+        args = ["--clients", str(options["clients"]), "--samples", str(options["samples"]),
+                "--only", options["only"]]  # fmt: skip
+        for line, figure in _on_each_engine("plan", options, args):
+            self.stdout.write(line if options["json"] else _plan_line(figure))
+            self.stdout.flush()
 
     # --- import ---------------------------------------------------------------------------
 
@@ -204,48 +153,34 @@ class Command(BaseCommand):
 
         lines, seed = options["lines"], options["seed"]
         path = bench_import.bench_file(settings.VAR_DIR / "bench", lines=lines, seed=seed)
+        clients = bench_import.clients_for_lines(lines)
         if options["worker"]:
             call_command("migrate", interactive=False, verbosity=0)
-            clients = bench_import.clients_for_lines(lines)
             marker = f"bench import n={clients} seed={seed}"
             if not (Store.objects.filter(city=marker).exists()):
                 call_command("flush", interactive=False, verbosity=0)
                 _load(clients=clients, seed=seed, marker=marker)
-            for figure in bench_import.import_worker(
-                db=options["worker"], lines=lines, seed=seed, path=path
-            ):
-                self.stdout.write(json.dumps(figure, ensure_ascii=False))
-                self.stdout.flush()
-            return
-        engines = (
-            ("sqlite", "postgres") if options["database"] == "both" else (options["database"],)
-        )
-        for engine in engines:
-            url = _bench_url(
-                engine, {**options, "clients": bench_import.clients_for_lines(lines)}, "import"
+            self._write_figures(
+                bench_import.import_worker(db=options["worker"], lines=lines, seed=seed, path=path)
             )
-            argv = [
-                sys.executable, "-m", "rapport.cli", "bench", "import", "--worker", engine,
-                "--lines", str(lines), "--seed", str(seed),
-            ]  # fmt: skip
-            env = {**os.environ, "DATABASE_URL": url}
-            with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True) as child:
-                assert child.stdout is not None
-                for line in child.stdout:
-                    if not line.startswith("{"):
-                        continue
-                    figure = json.loads(line)
-                    self.stdout.write(
-                        line.rstrip("\n")
-                        if options["json"]
-                        else f"{figure['db']:<8} {figure['phase']:<6} {figure['lines']:>11,} lines "
-                        f"{figure['seconds']:>7} s  {figure['lines_per_s']:>9,}/s  "
-                        f"10M in {figure['projected_10m_seconds']} s "
-                        f"(budget {figure['budget_10m_seconds']:.0f})"
-                    )
-                    self.stdout.flush()
-            if child.returncode != 0:
-                raise CommandError(f"bench import on {engine} failed (exit {child.returncode})")
+            return
+        for line, f in _on_each_engine(
+            "import", {**options, "clients": clients}, ["--lines", str(lines)]
+        ):
+            self.stdout.write(
+                line
+                if options["json"]
+                else f"{f['db']:<8} {f['phase']:<6} {f['lines']:>11,} lines {f['seconds']:>7} s  "
+                f"{f['lines_per_s']:>9,}/s  10M in {f['projected_10m_seconds']} s "
+                f"(budget {f['budget_10m_seconds']:.0f})"
+            )
+            self.stdout.flush()
+
+    def _write_figures(self, figures: Iterable[dict[str, Any]]) -> None:
+        """A worker's figures, one JSON line each, as they come."""
+        for figure in figures:
+            self.stdout.write(json.dumps(figure, ensure_ascii=False))
+            self.stdout.flush()
 
     # --- btyd -----------------------------------------------------------------------------
 
@@ -276,6 +211,38 @@ class Command(BaseCommand):
                 self.stdout.flush()
         if not options["json"]:
             self.stdout.write(dedupe_table(figures))
+
+
+def _database_arguments(parser: CommandParser, *, default: str) -> None:
+    """The options of a benchmark that runs against SQLite, PostgreSQL or both."""
+    parser.add_argument(
+        "--database", choices=("sqlite", "postgres", "both"), default=default,
+        help=f"Which database engine to measure (default {default}).",
+    )  # fmt: skip
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="A PostgreSQL server to use.")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="JSON lines only.")
+    parser.add_argument("--worker", default="", help="(internal) measure in this process.")
+
+
+def _on_each_engine(
+    bench: str, options: dict[str, Any], args: list[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Re-run ``rapport bench <bench> --worker ENGINE ARGS`` against each chosen engine's bench
+    database and yield its figures (the JSON line and the figure) as they come."""
+    engines = ("sqlite", "postgres") if options["database"] == "both" else (options["database"],)
+    for engine in engines:
+        url = _bench_url(engine, options, bench=bench)
+        argv = [sys.executable, "-m", "rapport.cli", "bench", bench, "--worker", engine,
+                "--seed", str(options["seed"]), *args]  # fmt: skip
+        env = {**os.environ, "DATABASE_URL": url}
+        with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True) as child:
+            assert child.stdout is not None
+            for line in child.stdout:  # as they come: a run at a million takes a while
+                if line.startswith("{"):
+                    yield line.rstrip("\n"), json.loads(line)
+        if child.returncode != 0:
+            raise CommandError(f"bench {bench} on {engine} failed (exit {child.returncode})")
 
 
 def _schema_tag() -> str:
