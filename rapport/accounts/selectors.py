@@ -59,9 +59,15 @@ def stores_for(*, user: User) -> QuerySet[Store]:
 
 
 def consultants_for(*, user: User) -> QuerySet[User]:
-    """People a manager may hand clients to: active members of the stores the user manages."""
+    """People a manager may hand clients to: active members of the stores the user manages.
+
+    An integration's technical user (behind an API key) is a member too, but no person: it never
+    gets a book, a KPI row or a place in these lists.
+    """
     scope = scope_for(user)
-    users = User.objects.filter(is_active=True, memberships__is_active=True)
+    users = User.objects.filter(
+        is_active=True, memberships__is_active=True, integration_tokens__isnull=True
+    )
     if not scope.all_stores:
         users = users.filter(memberships__store_id__in=scope.managed_store_ids)
     return users.distinct().order_by("first_name", "last_name", "username")

@@ -182,7 +182,11 @@ class ClientCreateSerializer(ClientWriteSerializer):
 
 
 class ClientUpdateSerializer(ClientWriteSerializer):
-    """Only the fields sent are changed."""
+    """Only the fields sent are changed; a ``phone`` or ``email`` the card lacks is added to it
+    (the card's other numbers and addresses stay)."""
+
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
 
 
 # --- purchases ----------------------------------------------------------------------------------

@@ -31,7 +31,12 @@ from rapport.api.models import IntegrationReturn, IntegrationToken
 from rapport.api.selectors import clients_matching, purchase_by_receipt, store_clients_for
 from rapport.clients.choices import ConsentSource, ContactKind
 from rapport.clients.models import Client
-from rapport.clients.services import client_create, contact_value_normalize
+from rapport.clients.services import (
+    client_create,
+    client_update,
+    contact_point_add,
+    contact_value_normalize,
+)
 from rapport.sales.models import Product, Purchase, Return
 from rapport.sales.services import CENT, LineInput, purchase_record, return_record
 
@@ -231,6 +236,22 @@ def client_match_or_create(
         external_id=external_id,
     )
     return client, True
+
+
+@transaction.atomic
+def client_change(
+    *, actor: User, client: Client, phone: str = "", email: str = "", **fields: Any
+) -> Client:
+    """Change the card's own fields and add a phone or e-mail it does not have yet, all or
+    nothing (a number already on the card is left as it is, wherever it came from)."""
+    phone, email = contacts_normalize(store=client.store, phone=phone, email=email)
+    if fields:
+        client_update(actor=actor, client=client, **fields)
+    known = set(client.contact_points.values_list("kind", "value"))
+    for kind, value in ((ContactKind.PHONE, phone), (ContactKind.EMAIL, email)):
+        if value and (kind, value) not in known:
+            contact_point_add(actor=actor, client=client, kind=kind, value=value)
+    return client
 
 
 # --- purchases --------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from rapport.api.serializers import (
     ReturnCreateSerializer,
     ReturnSerializer,
 )
-from rapport.clients.services import client_update
 from rapport.sales.services import LineInput
 
 MAX_ID = 2**63 - 1
@@ -168,13 +167,13 @@ class ClientDetailView(IntegrationView):
         operation_id="clients_update",
         request=ClientUpdateSerializer,
         responses={200: ClientSerializer, **ERRORS, **NOT_FOUND},
-        summary="Change the card's own fields (only those sent)",
+        summary="Change the card's own fields (only those sent), add a phone or e-mail",
     )
     def patch(self, request: Request, pk: int) -> Response:
         client = self._client(pk)
         data = ClientUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        client_update(actor=self.actor, client=client, **data.validated_data)
+        services.client_change(actor=self.actor, client=client, **data.validated_data)
         return Response(ClientSerializer(self._client(pk)).data)
 
 

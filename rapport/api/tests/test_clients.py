@@ -180,6 +180,29 @@ def test_patch_changes_only_what_is_sent(world: World, api: APIClient) -> None:
     assert TimelineEvent.objects.filter(client=world.client, kind=TimelineKind.EDITED).count() == 1
 
 
+def test_patch_adds_a_new_phone_and_email_and_keeps_the_old(world: World, api: APIClient) -> None:
+    url = f"/api/v1/clients/{world.client.pk}/"
+    response = api.patch(url, {"phone": "8 (903) 555-12-34", "email": "Anna.S@Example.RU"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["phones"] == ["+79161234567", "+79035551234"]
+    assert body["emails"] == ["anna@example.ru", "anna.s@example.ru"]
+    added = TimelineEvent.objects.filter(client=world.client, kind=TimelineKind.CONTACT_ADDED)
+    assert added.count() == 2
+    again = api.patch(url, {"phone": "+7 903 555 12 34"})  # already on the card: nothing new
+    assert again.status_code == 200 and again.json()["phones"] == body["phones"]
+    assert added.count() == 2
+
+
+def test_patch_with_a_bad_phone_changes_nothing(world: World, api: APIClient) -> None:
+    url = f"/api/v1/clients/{world.client.pk}/"
+    response = api.patch(url, {"last_name": "Петрова", "phone": "12"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["phone"]
+    world.client.refresh_from_db()
+    assert world.client.last_name != "Петрова"
+
+
 def test_patch_errors_are_per_field(world: World, api: APIClient) -> None:
     response = api.patch(f"/api/v1/clients/{world.client.pk}/", {"first_name": " "})
     assert response.status_code == 400

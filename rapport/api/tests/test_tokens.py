@@ -105,3 +105,15 @@ def test_the_command_refuses_unknown_scopes(world: World) -> None:
         call_command(
             "token", "create", "--store", world.store.name, "--name", "T", "--scopes", "x:y"
         )
+
+
+def test_a_keys_technical_user_is_nobody_a_book_is_handed_to(world: World) -> None:
+    from rapport.accounts.selectors import consultants_for
+    from rapport.api.services import token_create
+
+    token, _ = token_create(actor=None, store=world.store, name="Till 1", scopes=["clients:read"])
+    people = set(consultants_for(user=world.admin).values_list("username", flat=True))
+    assert token.user.username not in people
+    assert {"olga", "marina"} <= people
+    page = logged_in("marina").get(f"/clients/handover/?from={world.owner.pk}")
+    assert "(API)" not in page.content.decode()
