@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from rapport.accounts.models import Membership, Store, User
-from rapport.clients.models import Client, ContactPoint, TimelineEvent
+from rapport.clients.models import Client, ContactPoint, DuplicateCandidate, TimelineEvent
 from rapport.core.normalize import name_skeleton, phone_suffix_key
 from rapport.insights.models import ClientScore
 from rapport.sales.models import Purchase, PurchaseLine, Visit
@@ -41,14 +41,29 @@ def test_demo_setup_creates_the_company_once():
         "consultant": 6,
     }
     assert User.objects.filter(language="en").count() == 1
-    assert Client.objects.count() == 60
-    assert Client.objects.filter(store__name="Rapport — Тверская").count() == 30
+    assert Client.objects.count() == 60 + 6  # and three duplicate cards per store
+    assert Client.objects.filter(store__name="Rapport — Тверская").count() == 33
     assert "olga" in output and "olga-demo" in output and "admin-demo" in output
 
     # Running it again only reprints the logins.
     again = run_demo("--clients", "60")
-    assert Client.objects.count() == 60 and Store.objects.count() == 2
+    assert Client.objects.count() == 66 and Store.objects.count() == 2
     assert "olga-demo" in again
+
+
+def test_the_duplicates_queue_holds_the_planted_second_cards():
+    run_demo("--clients", "60")
+
+    pending = DuplicateCandidate.objects.filter(status="pending").select_related(
+        "client_a", "client_b"
+    )
+    pairs = {(c.client_a.store.name, c.client_a_id, c.client_b_id) for c in pending}
+    planted = Client.objects.order_by("-pk")[:6]
+    assert len(pairs) == 6
+    assert {pk for _, _, pk in pairs} == {c.pk for c in planted}  # each with its original
+    assert {store for store, _, _ in pairs} == {"Rapport — Тверская", "Rapport — Невский"}
+    names = {(c.first_name, c.last_name) for c in planted}
+    assert any(name.isascii() for name, _ in names)  # typed in Latin letters
 
 
 def test_demo_data_is_consistent():

@@ -33,6 +33,7 @@ from rapport.clients.models import (
     Relative,
     TimelineEvent,
 )
+from rapport.clients.services import client_create, duplicate_candidates_refresh
 from rapport.core.generator import GenClient, generate_clients, product_catalogue
 from rapport.core.normalize import name_skeleton, phone_suffix_key
 from rapport.core.scores import Thresholds
@@ -191,16 +192,71 @@ def demo_setup(
         loader.load(batch)
         bar.update(len(batch))
     bar.close()
+    _plant_duplicates(stores, consultants, seed)
     ids = list(Client.objects.order_by("pk").values_list("pk", flat=True))
-    plans = tqdm(total=clients, desc="contact plans", unit="", disable=not progress, leave=False)
+    plans = tqdm(total=len(ids), desc="contact plans", unit="", disable=not progress, leave=False)
     start = today - timedelta(days=HISTORY_DAYS)
     plans_rebuild(client_ids=ids, today=start, progress=plans.update)
     _work_the_plans(start, today, seed)
     plans.close()
-    with tqdm(total=clients, desc="scores", unit="", disable=not progress, leave=False) as bar:
+    with tqdm(total=len(ids), desc="scores", unit="", disable=not progress, leave=False) as bar:
         scores_refresh(today=today, progress=bar.update)
-    with tqdm(total=clients, desc="today's plans", unit="", disable=not progress) as bar:
+    with tqdm(total=len(ids), desc="today's plans", unit="", disable=not progress) as bar:
         plans_rebuild(client_ids=ids, today=today, progress=bar.update)
+    for store in stores:
+        duplicate_candidates_refresh(store=store)
+
+
+# Second cards of the same person, as a colleague in a hurry makes them at the till: each variant
+# takes one of a store's first clients with a phone and re-types them (the review queue is never
+# empty in the demo). (how the name is written, how the phone is typed, e-mail, birthday kept)
+DUPLICATE_VARIANTS = (
+    ("latin", "8 ({a}) {b} {c} {d}", False, True),
+    ("diminutive", "+7 {a} {b}-{c}-{d}", True, False),
+    ("swapped", "8{a}{b}{c}{d}", False, True),
+)
+
+
+def _plant_duplicates(stores: list[Store], consultants: dict[int, list[User]], seed: int) -> None:
+    """A few duplicate cards per store, created through the till's service by a colleague of the
+    client's consultant (so they carry everything a real one does: timeline, keys, consent)."""
+    from rapport.core.dupes import latin
+    from rapport.core.nicknames import diminutives
+
+    for index, store in enumerate(stores):
+        team = consultants[index]
+        originals = (
+            Client.objects.filter(store=store, birthday__isnull=False)
+            .filter(contact_points__kind="phone")
+            .filter(contact_points__kind="email")
+            .order_by("pk")
+            .distinct()
+        )
+        for (how, phone_format, with_email, with_birthday), client in zip(
+            DUPLICATE_VARIANTS, originals, strict=False
+        ):
+            points = {p.kind: p.value for p in client.contact_points.order_by("-is_primary", "pk")}
+            phone, email = points["phone"][2:], points["email"]
+            first, last = client.first_name, client.last_name
+            if how == "latin":
+                first, last = latin(first, "icao"), latin(last, "icao")
+            elif how == "diminutive":
+                first = next((f for f in diminutives(first) if f != first), first)
+            else:
+                first, last = last, first
+            colleague = next((u for u in team if u.pk != client.owner_id), team[0])
+            client_create(
+                actor=colleague,
+                store=store,
+                first_name=first,
+                last_name=last,
+                phone=phone_format.format(a=phone[:3], b=phone[3:6], c=phone[6:8], d=phone[8:]),
+                email=email.upper() if with_email else "",
+                birthday=client.birthday if with_birthday else None,
+                gender=client.gender,
+                language=client.language,
+                consent_channels=("sms",),
+            )
 
 
 # What consultants did with their contacts: (outcome, weight) for messages and for calls.
