@@ -4,7 +4,8 @@ The file is what a shop's 1C export looks like: Windows-1251, ``;`` between colu
 commas, dates as ``DD.MM.YYYY HH:MM``, phones typed as ``8 (916) 123-45-67``. It is generated
 once per size and seed (vectorised, about a second per million lines) and kept in
 ``var/bench/``. The worker, running against the bench database, loads the clients the receipts
-refer to, empties the receipts, then times:
+refer to and the catalogue their articles come from (a shop imports its products first, so lines
+link to them), empties the receipts, then times:
 
 - ``first``: the whole import (read, parse, validate, resolve clients and articles, write
   receipts, lines and timeline entries, refresh the clients' purchase summaries);
@@ -18,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +94,22 @@ def _typed(e164: str) -> str:
 def import_worker(*, db: str, lines: int, seed: int, path: Path) -> Iterator[dict[str, Any]]:
     """Time the import of the bench file twice into the bench database (already loaded)."""
     from rapport.accounts.models import Store
-    from rapport.clients.choices import TimelineKind
-    from rapport.clients.models import Client, TimelineEvent
+    from rapport.clients.models import Client
     from rapport.core import tabular
+    from rapport.core.generator import product_catalogue
     from rapport.sales import importing
-    from rapport.sales.models import Purchase, PurchaseLine
+    from rapport.sales.models import Product, Purchase, PurchaseLine
 
     store = Store.objects.get(name="Bench A")
+    Product.objects.bulk_create(
+        [
+            Product(sku=p.sku, name=p.name, brand=p.brand, category=p.category,
+                    material=p.material, colour=p.colour, price=Decimal(p.price))
+            for p in product_catalogue(seed)
+        ],
+        ignore_conflicts=True,
+    )  # fmt: skip
     with transaction.atomic():  # raw deletes: the ORM's cascade collection takes minutes here
-        TimelineEvent.objects.filter(kind=TimelineKind.PURCHASE)._raw_delete(connection.alias)
         PurchaseLine.objects.all()._raw_delete(connection.alias)
         Purchase.objects.all()._raw_delete(connection.alias)
         Client.objects.update(purchase_count=0, last_purchase_at=None)

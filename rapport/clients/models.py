@@ -269,38 +269,90 @@ class Note(models.Model):
         return self.text[:60]
 
 
-class TimelineEvent(models.Model):
-    """One thing that happened to a client, written by the service that did it."""
+# The timeline's typed links besides the client (see TimelineEvent).
+TIMELINE_LINKS = ("actor", "note", "purchase", "visit", "sale_return", "contact", "touchpoint")
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="timeline")
+
+class TimelineEvent(models.Model):
+    """One thing that happened to a client, written by the service that did it.
+
+    Each entry sets at most one of its typed links, so each link is indexed only where it is set
+    (``timeline_<link>_idx``, partial): a full index would mostly hold NULLs and cost every
+    insert — an import writes one entry per receipt — for nothing. The client's own lookups use
+    ``timeline_client_at_idx``.
+    """
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="timeline", db_index=False
+    )
     kind = models.CharField(max_length=24, choices=TimelineKind.choices)
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     data = models.JSONField(default=dict, blank=True)
     note = models.ForeignKey(
-        Note, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Note, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     purchase = models.ForeignKey(
-        "sales.Purchase", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "sales.Purchase",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     visit = models.ForeignKey(
-        "sales.Visit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "sales.Visit",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     sale_return = models.ForeignKey(
-        "sales.Return", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "sales.Return",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     contact = models.ForeignKey(
-        "outreach.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "outreach.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     touchpoint = models.ForeignKey(
-        "outreach.Touchpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "outreach.Touchpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["client", "-at"], name="timeline_client_at_idx")]
+        indexes = [
+            models.Index(fields=["client", "-at"], name="timeline_client_at_idx"),
+            *(
+                models.Index(
+                    fields=[link],
+                    condition=models.Q(**{f"{link}__isnull": False}),
+                    name=f"timeline_{link}_idx",
+                )
+                for link in TIMELINE_LINKS
+            ),
+        ]
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline")
 

@@ -14,13 +14,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from rapport.accounts.models import Store, User
 from rapport.accounts.selectors import home_store_for, scope_for
-from rapport.clients.choices import CandidateStatus, ContactKind
+from rapport.clients.choices import CandidateStatus, ContactKind, TimelineKind
 from rapport.clients.models import (
     Client,
     ClientMerge,
@@ -41,6 +41,7 @@ from rapport.core.normalize import (
 
 if TYPE_CHECKING:
     from rapport.core.identity import Match
+    from rapport.sales.models import Purchase
 
 SEARCH_LIMIT = 20
 
@@ -113,6 +114,9 @@ def client_card(*, user: User, pk: int) -> ClientCard:
     """The client with contacts, consents, preferences, relatives, dates, notes and timeline."""
     from rapport.sales.models import Purchase
 
+    purchase_entries = TimelineEvent.objects.filter(
+        purchase=OuterRef("pk"), kind=TimelineKind.PURCHASE
+    )
     try:
         client = (
             clients_for(user=user)
@@ -126,22 +130,42 @@ def client_card(*, user: User, pk: int) -> ClientCard:
                 Prefetch("notes", queryset=Note.objects.select_related("author")),
                 Prefetch(
                     "purchases",
-                    queryset=Purchase.objects.select_related("consultant").prefetch_related(
-                        "lines"
-                    ),
+                    queryset=Purchase.objects.select_related("consultant")
+                    .prefetch_related("lines")
+                    .annotate(on_timeline=Exists(purchase_entries)),
                 ),
             )
             .get(pk=pk)
         )
     except Client.DoesNotExist as exc:
         raise Http404("No such client") from exc
-    timeline = list(
+    events = list(
         TimelineEvent.objects.filter(client=client).select_related(
             "actor", "note", "purchase", "visit", "sale_return"
         )[:TIMELINE_LENGTH]
     )
+    # Imported receipts have no entry of their own (rapport.sales.importing): each shows here
+    # from the receipt, as the entry the till would have written.
+    receipts = [_purchase_entry(p) for p in client.purchases.all() if not p.on_timeline]  # type: ignore[attr-defined]
+    timeline = sorted(events + receipts, key=lambda e: (e.at, e.pk or 0), reverse=True)
     return ClientCard(
-        client=client, can_manage=can_manage_client(user=user, client=client), timeline=timeline
+        client=client,
+        can_manage=can_manage_client(user=user, client=client),
+        timeline=timeline[:TIMELINE_LENGTH],
+    )
+
+
+def _purchase_entry(purchase: Purchase) -> TimelineEvent:
+    """The timeline entry of a receipt that has none (not saved): what the till writes."""
+    return TimelineEvent(
+        client_id=purchase.client_id,
+        kind=TimelineKind.PURCHASE,
+        at=purchase.purchased_at,
+        purchase=purchase,
+        data={
+            "total": str(purchase.total),
+            "items": [line.description for line in purchase.lines.all()][:10],
+        },
     )
 
 

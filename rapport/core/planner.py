@@ -9,7 +9,8 @@ recorded in ``docs/adr/0003-contact-plan.md``.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import lru_cache
 from operator import attrgetter
@@ -33,6 +34,9 @@ PRIORITY = {
 # Occasions a store may switch off (``key_date`` = the check-in on a custom key date).
 DISABLEABLE = frozenset(PRIORITY) - {"manual", "personal_checkin"}
 _DAY = timedelta(days=1)
+_YEAR_AND_A_DAY = timedelta(days=367)  # older purchases' first anniversaries have passed
+_DAYS = tuple(timedelta(days=n) for n in range(43))  # leads, windows, offsets of anchors
+_TEN, _FOURTEEN = _DAYS[10], _DAYS[14]
 SAME_CONTACT_DAYS = 1  # contacts this close are one message (DESIGN §3 step 3, any category)
 _Date = date  # for annotations inside classes that have a field named ``date``
 _NOT_AN_OCCASION = ("day off", "observed", "substituted", "перенесено")
@@ -163,7 +167,7 @@ class PlanClient:
     relatives: tuple[PlanRelative, ...] = ()
     key_dates: tuple[PlanKeyDate, ...] = ()
     purchases: tuple[PlanPurchase, ...] = ()
-    visits: tuple[date, ...] = ()
+    visits: tuple[date, ...] = ()  # only the latest one up to the plan's day matters
     last_contact: date | None = None
     typical_interval_days: float | None = None
     preferences: tuple[str, ...] = ()
@@ -189,6 +193,28 @@ class Touchpoint:
     is_manual: bool = False
 
 
+def _slots_constructor[T](cls: type[T]) -> Callable[..., T]:
+    """``cls(...)`` for a frozen slotted dataclass, without the cost of its ``__init__`` (which
+    sets each field through ``object.__setattr__``): every slot set straight through its
+    descriptor, three to five times faster. Every field is required, in order or by name, and
+    nothing is checked; for the loaders and the planner, which build them by the million."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    setters = {f"set_{name}": cls.__dict__[name].__set__ for name in names}
+    body = "".join(f"    set_{name}(obj, {name})\n" for name in names)
+    code = (
+        f"def new_{cls.__name__}({', '.join(names)}):\n    obj = new(cls)\n{body}    return obj\n"
+    )
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, **setters}
+    exec(code, namespace)  # how ``dataclasses`` builds ``__init__`` too
+    constructor: Callable[..., T] = namespace[f"new_{cls.__name__}"]
+    return constructor
+
+
+new_plan_client = _slots_constructor(PlanClient)
+new_plan_purchase = _slots_constructor(PlanPurchase)
+_new_touchpoint = _slots_constructor(Touchpoint)
+
+
 class _Item:
     """A touchpoint while the plan is being built (mutable; turned into a Touchpoint at the end).
 
@@ -201,19 +227,17 @@ class _Item:
                  fixed: bool = True, may_break: bool = False, relative_id: int | None = None,
                  params: dict[str, Any] | None = None, priority: int = 0, manual: bool = False,
                  channel: str | None = None) -> None:  # fmt: skip
-        self.date, self.start, self.end = when, start, end
-        self.occasion, self.category, self.fixed, self.may_break = (
-            occasion,
-            category,
-            fixed,
-            may_break,
-        )
-        self.relative_id, self.priority, self.manual, self.channel = (
-            relative_id,
-            priority,
-            manual,
-            channel,
-        )
+        self.date = when
+        self.start = start
+        self.end = end
+        self.occasion = occasion
+        self.category = category
+        self.fixed = fixed
+        self.may_break = may_break
+        self.relative_id = relative_id
+        self.priority = priority
+        self.manual = manual
+        self.channel = channel
         self.params: dict[str, Any] = {} if params is None else params
         self.merged: list[str] = []
         self.key = (when, -priority, occasion, relative_id or 0)
@@ -289,6 +313,17 @@ def typical_interval(client: PlanClient) -> float | None:
     return float(median(gaps)) if gaps else None
 
 
+def items_needed(days: Sequence[date], today: date) -> list[bool]:
+    """Which of a client's purchases (given by their dates) a plan built on ``today`` may
+    mention the lines of: those of the last day (the fillers' care tips and complements) and
+    those of the last year and a day (the thank-you, care tips after a purchase, purchase
+    anniversaries). A loader may leave the others' ``items`` empty: the plan is the same."""
+    if not days:
+        return []
+    last, cutoff = max(days), today - _YEAR_AND_A_DAY
+    return [d >= cutoff or d == last for d in days]
+
+
 def overdue_ratio(client: PlanClient, today: date) -> float | None:
     """Days since the last purchase ÷ the typical interval (None without a rhythm)."""
     interval = typical_interval(client)
@@ -301,33 +336,77 @@ def overdue_ratio(client: PlanClient, today: date) -> float | None:
 # --- anchors ---------------------------------------------------------------------------------
 
 
+_Placed = tuple[date, date, date]  # an anchor in the plan: its date and window
+_Birthday = tuple[int, date, _Placed | None, _Placed | None]  # year, day, gift, greeting
+
+
 class _Context:
     """What every client planned with one standard on one day shares: the horizon, the years
-    to look at, yearly dates and the greeted-date anchors by audience (built once, reused)."""
+    to look at, yearly dates placed in the plan and the greeted-date anchors by audience (built
+    once, reused)."""
 
-    __slots__ = ("disabled", "end", "greeted", "standard", "today", "yearly", "years")
+    __slots__ = ("disabled", "end", "greeted", "placed", "relatives", "standard", "today",
+                 "years")  # fmt: skip
 
     def __init__(self, standard: Standard, today: date) -> None:
         self.standard, self.today = standard, today
         self.end = today + timedelta(days=standard.horizon_days)
         self.years = range(today.year - 1, self.end.year + 2)
         self.disabled = standard.disabled_occasions
-        self.yearly: dict[tuple[int, int], tuple[tuple[int, date], ...]] = {}
+        self.placed: dict[tuple[int, ...], tuple[tuple[int, date, date, date, date], ...]] = {}
+        self.relatives: dict[tuple[int, int], tuple[_Birthday, ...]] = {}
         self.greeted: dict[tuple[str, bool], tuple[tuple[Any, ...], ...]] = {}
 
-    def on(self, month: int, day: int) -> tuple[tuple[int, date], ...]:
-        """``(year, date)`` of a yearly date in each year that may matter (29 Feb → 28 Feb)."""
-        found = self.yearly.get((month, day))
+    def place(self, when: date, before: int, after: int) -> _Placed | None:
+        """Where an anchor touched on ``when``, with a window from ``before`` days before to
+        ``after`` days after it, lands in the plan: ``(date, window start, window end)``, moved
+        to today while its window is still open; None outside ``[today, end]``."""
+        today = self.today
+        stop = when + _DAYS[after]
+        if when < today:
+            return None if stop < today else (today, today, stop)
+        if when > self.end:
+            return None
+        start = when - _DAYS[before] if before else when
+        return when, start if start >= today else today, stop
+
+    def yearly(self, month: int, day: int, lead: int, before: int, after: int
+               ) -> tuple[tuple[int, date, date, date, date], ...]:  # fmt: skip
+        """A yearly date touched ``lead`` days ahead, placed in each year that may matter (29
+        February falls on the 28th in common years): ``(year, day, date, start, end)``."""
+        key = (month, day, lead, before, after)
+        found = self.placed.get(key)
         if found is None:
-            found = self.yearly[month, day] = tuple((y, _on(y, month, day)) for y in self.years)
+            kept = []
+            for year in self.years:
+                on = _on(year, month, day)
+                where = self.place(on - _DAYS[lead] if lead else on, before, after)
+                if where is not None:
+                    kept.append((year, on, *where))
+            found = self.placed[key] = tuple(kept)
+        return found
+
+    def relative_birthday(self, month: int, day: int) -> tuple[_Birthday, ...]:
+        """A relative's birthday in each year where its gift idea (ten days ahead) or its
+        greeting lands in the plan: ``(year, day, gift placement, greeting placement)``, a
+        placement being None where that one does not."""
+        found = self.relatives.get((month, day))
+        if found is None:
+            kept: list[_Birthday] = []
+            for year in self.years:
+                on = _on(year, month, day)
+                gift, greeting = self.place(on - _TEN, 4, 3), self.place(on, 0, 1)
+                if gift is not None or greeting is not None:
+                    kept.append((year, on, gift, greeting))
+            found = self.relatives[month, day] = tuple(kept)
         return found
 
     def greetings(self, gender: str, selling: bool) -> tuple[tuple[Any, ...], ...]:
-        """Holiday greeting and gift-idea anchors for a client's gender, as ``add`` arguments."""
+        """Holiday greeting and gift-idea anchors for a client's gender, as ``_Item`` arguments
+        (the parameters to copy)."""
         key = (gender, selling)
         found = self.greeted.get(key)
         if found is None:
-            probe = _Collector(self)
             specs: list[tuple[Any, ...]] = []
             for year in self.years:
                 for rule, day in greeted_dates_in(self.standard, year):
@@ -339,12 +418,9 @@ class _Context:
                                       SELLING, params))  # fmt: skip
             kept: list[tuple[Any, ...]] = []
             for when, before, after, occasion, category, params in specs:
-                if occasion in self.disabled or not probe.fits(when, after):
-                    continue
-                probe.add(when, before, after, occasion, category)
-                item = probe.items[-1]
-                kept.append((item.date, item.start, item.end, occasion, category, params,
-                             PRIORITY[occasion]))  # fmt: skip
+                where = None if occasion in self.disabled else self.place(when, before, after)
+                if where is not None:
+                    kept.append((*where, occasion, category, params, PRIORITY[occasion]))
             found = self.greeted[key] = tuple(kept)
         return found
 
@@ -362,117 +438,70 @@ def _context(standard: Standard, today: date) -> _Context:
     return entry[1]
 
 
-class _Collector:
-    """Turns the client's dates into items whose touch date falls in ``[today, end]``."""
-
-    __slots__ = ("disabled", "end", "items", "today")
-
-    def __init__(self, ctx: _Context) -> None:
-        self.today, self.end, self.disabled = ctx.today, ctx.end, ctx.disabled
-        self.items: list[_Item] = []
-
-    def fits(self, when: date, after: int) -> bool:
-        """Whether an anchor on ``when`` with a window ``after`` days long would be kept."""
-        return when <= self.end and (
-            when >= self.today or when + timedelta(days=after) >= self.today
-        )
-
-    def add(self, when: date, before: int, after: int, occasion: str, category: str,
-            fixed: bool = True, may_break: bool = False, relative_id: int | None = None,
-            params: dict[str, Any] | None = None, priority: int = 0) -> None:  # fmt: skip
-        if occasion in self.disabled:
-            return
-        today = self.today
-        stop = when + timedelta(days=after)
-        if when < today:
-            if stop < today:
-                return
-            when = start = today
-        else:
-            if when > self.end:
-                return
-            start = when - timedelta(days=before) if before else when
-            if start < today:
-                start = today
-        self.items.append(_Item(when, start, stop, occasion, category, fixed, may_break,
-                                relative_id, params, priority or PRIORITY[occasion]))  # fmt: skip
-
-
 def _age(born: date, on: date) -> int:
     return on.year - born.year
 
 
-_TEN, _FOURTEEN = timedelta(days=10), timedelta(days=14)
-_YEAR_AND_A_DAY = timedelta(days=367)
-
-
 def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool) -> list[_Item]:
     """DESIGN §3 step 1–2: dated occasions with their categories (selling ones optional)."""
-    col = _Collector(ctx)
-    fits, add, disabled = col.fits, col.add, ctx.disabled
+    items: list[_Item] = []
+    append, disabled = items.append, ctx.disabled
     born = client.birthday
     if born and "client_birthday" not in disabled:
-        for _, day in ctx.on(born.month, born.day):
-            if fits(day, 1):
-                params = {
-                    "first_name": client.first_name,
-                    "age": day.year - born.year,
-                    "birthday": day.isoformat(),
-                }
-                add(day, 0, 1, "client_birthday", PERSONAL, params=params)
+        for _, day, when, start, stop in ctx.yearly(born.month, born.day, 0, 0, 1):
+            params = {
+                "first_name": client.first_name,
+                "age": day.year - born.year,
+                "birthday": day.isoformat(),
+            }
+            append(_Item(when, start, stop, "client_birthday", PERSONAL, True, False, None,
+                         params, _BIRTHDAY))  # fmt: skip
     gift = selling and "relative_birthday_gift" not in disabled
     greet = "relative_birthday_greeting" not in disabled
     for rel in client.relatives:
         rb = rel.birthday
-        if not rb or not (gift or (greet and rel.greet_directly)):
+        greets = greet and rel.greet_directly
+        if not rb or not (gift or greets):
             continue
-        for _, day in ctx.on(rb.month, rb.day):
-            gift_fits = gift and fits(day - _TEN, 3)
-            greet_fits = greet and rel.greet_directly and fits(day, 1)
-            if not (gift_fits or greet_fits):
+        for _, day, gift_at, greeting_at in ctx.relative_birthday(rb.month, rb.day):
+            gift_at = gift_at if gift else None
+            greeting_at = greeting_at if greets else None
+            if gift_at is None and greeting_at is None:
                 continue
             params = {"relative_name": rel.name, "relation": rel.relation,
                       "age": day.year - rb.year, "birthday": day.isoformat()}  # fmt: skip
-            if gift_fits:
-                add(day - _TEN, 4, 3, "relative_birthday_gift", SELLING, relative_id=rel.id,
-                    params=params)  # fmt: skip
-            if greet_fits:
-                add(day, 0, 1, "relative_birthday_greeting", PERSONAL, relative_id=rel.id,
-                    params=params)  # fmt: skip
+            if gift_at is not None:
+                append(_Item(*gift_at, "relative_birthday_gift", SELLING, True, False, rel.id,
+                             params, _RELATIVE_GIFT))  # fmt: skip
+            if greeting_at is not None:
+                append(_Item(*greeting_at, "relative_birthday_greeting", PERSONAL, True, False,
+                             rel.id, params, _RELATIVE_GREETING))  # fmt: skip
     for kd in client.key_dates:
         kind, kdate = kd.kind, kd.date
         if kind == "service_due":
-            occasion, offset, after = "service_due", 0, 7
+            occasion, lead, before, after, category = "service_due", 0, 7, 7, USEFUL
         elif kind in ("anniversary", "wedding"):
             if not selling:
                 continue
-            occasion, offset, after = "anniversary_gift", 14, 7
+            occasion, lead, before, after, category = "anniversary_gift", 14, 0, 7, SELLING
         else:
-            occasion, offset, after = "key_date", 0, 1
+            occasion, lead, before, after, category = "key_date", 0, 0, 1, PERSONAL
         if occasion in disabled:
             continue
-        for year, day in ctx.on(kdate.month, kdate.day):
+        for year, day, when, start, stop in ctx.yearly(kdate.month, kdate.day, lead, before,
+                                                       after):  # fmt: skip
             if not kd.yearly and year != kdate.year:
-                continue
-            when = day - timedelta(days=offset) if offset else day
-            if not fits(when, after):
                 continue
             params = {"key_date_id": kd.id, "kind": kind, "date": day.isoformat(),
                       "years": year - kdate.year}  # fmt: skip
-            if occasion == "service_due":
-                add(day, 7, 7, "service_due", USEFUL, relative_id=kd.relative_id, params=params)
-            elif occasion == "anniversary_gift":
-                add(when, 0, 7, "anniversary_gift", SELLING, relative_id=kd.relative_id,
-                    params=params)  # fmt: skip
-            else:
-                add(day, 0, 1, "personal_checkin", PERSONAL, relative_id=kd.relative_id,
-                    params=params, priority=PRIORITY["key_date"])  # fmt: skip
-    items = col.items
+            append(_Item(when, start, stop, "personal_checkin" if occasion == "key_date"
+                         else occasion, category, True, False, kd.relative_id, params,
+                         PRIORITY[occasion]))  # fmt: skip
     for when, start, stop, occasion, category, params, priority in ctx.greetings(
         client.gender, selling
     ):
-        items.append(_Item(when, start, stop, occasion, category, True, False, None,
-                           dict(params), priority))  # fmt: skip
+        append(_Item(when, start, stop, occasion, category, True, False, None, dict(params),
+                     priority))  # fmt: skip
     if "purchase_anniversary" not in disabled and client.purchases:
         today = ctx.today
         cutoff = today - _YEAR_AND_A_DAY  # an older purchase's first anniversary has passed
@@ -486,14 +515,28 @@ def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool) -> list[_It
                 ahead.append((-p.amount, pd, day, p))
         ahead.sort(key=lambda entry: (entry[0], entry[1]))
         for _, pd, day, p in ahead[: ctx.standard.purchase_anniversaries_per_year]:
-            add(day, 3, 3, "purchase_anniversary", PERSONAL,
-                params={"purchase_date": pd.isoformat(), "items": p.items, "years": 1})  # fmt: skip
+            where = ctx.place(day, 3, 3)
+            if where is not None:
+                params = {"purchase_date": pd.isoformat(), "items": p.items, "years": 1}
+                append(_Item(*where, "purchase_anniversary", PERSONAL, True, False, None, params,
+                             _PURCHASE_ANNIVERSARY))  # fmt: skip
     if selling and "event_invitation" not in disabled:
         for ev in client.events:
-            add(ev.date - _FOURTEEN, 7, 4, "event_invitation", SELLING,
-                params={"event_id": ev.id, "event_name": ev.name,
-                        "event_date": ev.date.isoformat()})  # fmt: skip
-    return col.items
+            where = ctx.place(ev.date - _FOURTEEN, 7, 4)
+            if where is not None:
+                params = {"event_id": ev.id, "event_name": ev.name,
+                          "event_date": ev.date.isoformat()}  # fmt: skip
+                append(_Item(*where, "event_invitation", SELLING, True, False, None, params,
+                             _EVENT_INVITATION))  # fmt: skip
+    return items
+
+
+_BIRTHDAY, _RELATIVE_GIFT = PRIORITY["client_birthday"], PRIORITY["relative_birthday_gift"]
+_RELATIVE_GREETING = PRIORITY["relative_birthday_greeting"]
+_PURCHASE_ANNIVERSARY, _EVENT_INVITATION = (
+    PRIORITY["purchase_anniversary"],
+    PRIORITY["event_invitation"],
+)
 
 
 def _audience(who: str, gender: str) -> bool:
@@ -558,7 +601,7 @@ class _Filler:
     __slots__ = ("pool", "turns")
 
     def __init__(self, client: PlanClient, selling: bool, disabled: frozenset[str]) -> None:
-        last = max(client.purchases, key=lambda p: (p.date, p.amount), default=None)
+        last = max(client.purchases, key=_DATE_AMOUNT, default=None)
         self.pool: dict[str, list[tuple[str, dict[str, Any]]]] = {
             PERSONAL: [("personal_checkin", {"first_name": client.first_name})]
         }
@@ -589,6 +632,7 @@ class _Filler:
 
 
 _TWO_DAYS = 2 * _DAY
+_DATE_AMOUNT = attrgetter("date", "amount")
 
 
 def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _Filler) -> None:
@@ -635,37 +679,6 @@ def _fix_selling(items: list[_Item], standard: Standard, filler: _Filler | None)
     return False
 
 
-_SETTERS = tuple(Touchpoint.__dict__[name].__set__ for name in Touchpoint.__slots__)
-(_s_date, _s_start, _s_end, _s_occasion, _s_category, _s_channel, _s_fixed, _s_break,
- _s_relative, _s_merged, _s_params, _s_priority, _s_manual) = _SETTERS  # fmt: skip
-
-
-def _touchpoint(when: date, start: date, end: date, occasion: str, category: str,
-                channel: str | None, fixed: bool, may_break: bool, relative_id: int | None,
-                merged: tuple[str, ...], params: dict[str, Any], priority: int,
-                manual: bool) -> Touchpoint:  # fmt: skip
-    """``Touchpoint(...)`` through the slots' setters: twice as fast as the frozen ``__init__``
-    (which goes through ``object.__setattr__`` per field), same object."""
-    t = _new(Touchpoint)
-    _s_date(t, when)
-    _s_start(t, start)
-    _s_end(t, end)
-    _s_occasion(t, occasion)
-    _s_category(t, category)
-    _s_channel(t, channel)
-    _s_fixed(t, fixed)
-    _s_break(t, may_break)
-    _s_relative(t, relative_id)
-    _s_merged(t, merged)
-    _s_params(t, params)
-    _s_priority(t, priority)
-    _s_manual(t, manual)
-    return t
-
-
-_new = object.__new__
-
-
 # --- the plan ---------------------------------------------------------------------------------
 
 
@@ -678,10 +691,11 @@ def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Tou
         return ()
     ctx = _context(standard, today)
     end = ctx.end
-    last_visit = max(
-        (d for d in itertools.chain(client.visits, (p.date for p in client.purchases))
-         if d <= today), default=None
-    )  # fmt: skip
+    purchases = sorted([p for p in client.purchases if p.date <= today], key=_PURCHASE_DATE)
+    last_visit = purchases[-1].date if purchases else None
+    for visited in client.visits:
+        if visited <= today and (last_visit is None or visited > last_visit):
+            last_visit = visited
     last_contact = client.last_contact if client.last_contact and client.last_contact <= today \
         else None  # fmt: skip
     ref = max((d for d in (last_visit, last_contact) if d), default=None)
@@ -702,7 +716,7 @@ def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Tou
     else:
         full = client.status != "new"
         anchors = _fixed_anchors(client, ctx, selling=full)
-        after = _after_visit(client, ctx, last_visit, last_contact, earliest)
+        after = _after_visit(client, ctx, purchases, last_visit, last_contact, earliest)
         if client.handled:
             anchors, after = _unhandled(anchors, client), _unhandled(after, client)
         items = _merge_close(_merge(anchors, standard.merge_window_days) + after, SAME_CONTACT_DAYS)
@@ -719,12 +733,13 @@ def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Tou
             _fill(items, p0, end, standard, filler)
         if not _fix_selling(items, standard, filler):
             break
-    return tuple(
-        _touchpoint(i.date, i.start, i.end, i.occasion, i.category, i.channel or channel,
-                    i.fixed, i.may_break, i.relative_id, tuple(i.merged), i.params, i.priority,
-                    i.manual)
+    plan = [
+        _new_touchpoint(i.date, i.start, i.end, i.occasion, i.category, i.channel or channel,
+                        i.fixed, i.may_break, i.relative_id, tuple(i.merged), i.params, i.priority,
+                        i.manual)
         for i in items
-    )  # fmt: skip
+    ]  # fmt: skip
+    return tuple(plan)
 
 
 def _unhandled(items: list[_Item], client: PlanClient) -> list[_Item]:
@@ -742,46 +757,57 @@ def _unhandled(items: list[_Item], client: PlanClient) -> list[_Item]:
     ]
 
 
-def _after_visit(client: PlanClient, ctx: _Context, last_visit: date | None,
-                 last_contact: date | None, earliest: date) -> list[_Item]:  # fmt: skip
-    """Thank-you, feedback, care tips and win-back: what the last visit and the rhythm ask for."""
+def _after_visit(client: PlanClient, ctx: _Context, purchases: list[PlanPurchase],
+                 last_visit: date | None, last_contact: date | None,
+                 earliest: date) -> list[_Item]:  # fmt: skip
+    """Thank-you, feedback, care tips and win-back: what the last visit and the rhythm ask for
+    (``purchases``: those up to today, by date)."""
     today, end, disabled, standard = ctx.today, ctx.end, ctx.disabled, ctx.standard
-    col = _Collector(ctx)
-    purchases = sorted((p for p in client.purchases if p.date <= today), key=_PURCHASE_DATE)
-    if client.status == "new" and purchases:
+    items: list[_Item] = []
+    params: dict[str, Any]
+    if client.status == "new" and purchases and "thank_you" not in disabled:
         first = purchases[0]
         if not (last_contact and last_contact >= first.date):
-            params = {"purchase_date": first.date.isoformat(), "items": first.items}
-            col.add(first.date, 0, 1, "thank_you", PERSONAL, params=params)
-    if last_visit and not (last_contact and last_contact > last_visit + _DAY):
-        col.add(last_visit + 2 * _DAY, 0, 5, "feedback", USEFUL, fixed=False, may_break=True,
-                params={"visit_date": last_visit.isoformat(),
-                        "days_since": (today - last_visit).days})  # fmt: skip
-    items = col.items
+            where = ctx.place(first.date, 0, 1)
+            if where is not None:
+                params = {"purchase_date": first.date.isoformat(), "items": first.items}
+                items.append(_Item(*where, "thank_you", PERSONAL, True, False, None, params,
+                                   _THANK_YOU))  # fmt: skip
+    if last_visit and not (last_contact and last_contact > last_visit + _DAY) \
+            and "feedback" not in disabled:  # fmt: skip
+        where = ctx.place(last_visit + _TWO_DAYS, 0, 5)
+        if where is not None:
+            params = {"visit_date": last_visit.isoformat(), "days_since": (today - last_visit).days}
+            items.append(_Item(*where, "feedback", USEFUL, False, True, None, params, _FEEDBACK))
     flexible: list[_Item] = []
     if client.status in ("dormant", "regular", "vip") and "win_back" not in disabled:
-        ratio = overdue_ratio(client, today)
+        interval = typical_interval(client)
+        ratio = (today - purchases[-1].date).days / interval if interval and purchases else None
         if client.status == "dormant" or (
             ratio is not None and ratio > standard.overdue_ratio_winback
         ):
-            flexible.append(_Item(earliest, earliest, earliest + 7 * _DAY, "win_back", SELLING,
-                                  fixed=False, priority=PRIORITY["win_back"], params={
+            params = {
                 "days_since_purchase": (today - purchases[-1].date).days if purchases else None,
-                "typical_interval_days": typical_interval(client),
-                "overdue_ratio": round(ratio, 2) if ratio is not None else None}))  # fmt: skip
+                "typical_interval_days": interval,
+                "overdue_ratio": round(ratio, 2) if ratio is not None else None,
+            }
+            flexible.append(_Item(earliest, earliest, earliest + _DAYS[7], "win_back", SELLING,
+                                  False, False, None, params, _WIN_BACK))  # fmt: skip
     if purchases and "care_tips" not in disabled:
         last = purchases[-1]
-        when = max(last.date + 28 * _DAY, earliest)
-        if today <= when <= min(last.date + 42 * _DAY, end):
-            flexible.append(_Item(when, last.date + 21 * _DAY, last.date + 42 * _DAY,
-                                  "care_tips", USEFUL, fixed=False, priority=PRIORITY["care_tips"],
-                                  params={"purchase_date": last.date.isoformat(),
-                                          "items": last.items}))  # fmt: skip
-    kept: list[_Item] = []
-    for item in flexible:  # keep the flexible ones apart from each other; win-back comes first
-        if all(abs((item.date - k.date).days) >= standard.min_gap for k in kept):
-            kept.append(item)
-    return items + kept
+        when = max(last.date + _DAYS[28], earliest)
+        if today <= when <= min(last.date + _DAYS[42], end):
+            flexible.append(_Item(when, last.date + _DAYS[21], last.date + _DAYS[42],
+                                  "care_tips", USEFUL, False, False, None,
+                                  {"purchase_date": last.date.isoformat(), "items": last.items},
+                                  _CARE_TIPS))  # fmt: skip
+    if len(flexible) == 2 and abs((flexible[1].date - flexible[0].date).days) < standard.min_gap:
+        del flexible[1]  # keep the flexible ones apart from each other; win-back comes first
+    return items + flexible
+
+
+_THANK_YOU, _FEEDBACK = PRIORITY["thank_you"], PRIORITY["feedback"]
+_WIN_BACK, _CARE_TIPS = PRIORITY["win_back"], PRIORITY["care_tips"]
 
 
 _PURCHASE_DATE = attrgetter("date")

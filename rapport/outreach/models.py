@@ -179,3 +179,28 @@ class NightlyRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.on}"
+
+
+class PlanDigest(models.Model):
+    """A fingerprint of the plan a client's stored rows hold, so a full re-plan can leave an
+    unchanged plan alone without reading its rows back.
+
+    ``digest`` hashes the plan saved on ``planned_on``: its planned, not hand-made touchpoints
+    and the store and consultant they went to. It is trusted only while it describes the rows as
+    they are, which the database guarantees: triggers (migration ``0007``) delete a client's row
+    here whenever anything inserts, updates or deletes one of its touchpoints (a truncate empties
+    the table), and the planner writes it again after its own writes, in the same transaction.
+    """
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    digest = models.BigIntegerField()
+    planned_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("plan digest")
+        verbose_name_plural = _("plan digests")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.planned_on}"

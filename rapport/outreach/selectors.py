@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
@@ -12,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from rapport.accounts.models import Store, User
-from rapport.accounts.selectors import consultants_for, home_store_for, scope_for
+from rapport.accounts.selectors import consultants_for, home_store_for, scope_for, stores_for
 from rapport.clients.choices import ContactKind
 from rapport.clients.models import Client, ContactPoint
 from rapport.core import agenda as agenda_core
@@ -78,7 +79,7 @@ class Drafter:
         texts = drafts.DEFAULT_TEMPLATES.get(occasion) or drafts.DEFAULT_TEMPLATES["manual"]
         return texts.get(language) or texts["ru"]
 
-    def text(self, point: Touchpoint, consultant: User | None) -> str:
+    def text(self, point: Touchpoint | AgendaPoint, consultant: User | None) -> str:
         """The consultant's own edit if there is one, else the template filled in."""
         if point.draft:
             return point.draft
@@ -95,10 +96,66 @@ class Drafter:
 
 
 @dataclass(frozen=True, slots=True)
+class AgendaClient:
+    """The client of a contact on Today: what the page and the draft need of the card."""
+
+    pk: int
+    first_name: str
+    last_name: str
+    language: str
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaPoint:
+    """A touchpoint as Today shows it: plain values read in one query, not a model instance
+    (a page shows dozens, and a model with its client costs three times as much to build)."""
+
+    pk: int
+    client: AgendaClient
+    store_id: int
+    assignee_id: int | None
+    due_on: date
+    window_start: date
+    window_end: date
+    occasion: str
+    category: str
+    channel: str
+    status: str
+    is_fixed: bool
+    reason: dict[str, Any]
+    merged_occasions: list[str]
+    draft: str
+
+    @property
+    def client_id(self) -> int:
+        return self.client.pk
+
+
+# AgendaPoint's fields in order, the client's pk second, and the client's names and language last.
+_POINT_COLUMNS = (
+    "pk", "client_id", "store_id", "assignee_id", "due_on", "window_start", "window_end",
+    "occasion", "category", "channel", "status", "is_fixed", "reason", "merged_occasions",
+    "draft", "client__first_name", "client__last_name", "client__language",
+)  # fmt: skip
+
+
+def _points(points: QuerySet[Touchpoint]) -> list[AgendaPoint]:
+    """The touchpoints of ``points`` (in its order) as Today shows them, in one query."""
+    return [
+        AgendaPoint(row[0], AgendaClient(row[1], *row[-3:]), *row[2:-3])
+        for row in points.values_list(*_POINT_COLUMNS)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
 class AgendaItem:
     """One contact on Today: the touchpoint, its draft and the link that opens it on the phone."""
 
-    touchpoint: Touchpoint
+    touchpoint: AgendaPoint
     text: str
     link: str | None
     link_template: str = ""
@@ -112,6 +169,7 @@ class AgendaPage:
     """A consultant's Today: what to do, what waits for a reply, and the counters."""
 
     consultant: User
+    store: Store | None  # the consultant's home store (its standard, templates and locale)
     day: date
     capacity: int
     items: list[AgendaItem]
@@ -134,6 +192,39 @@ def consultant_get_for(*, user: User, pk: int | None) -> User:
         raise Http404("No such consultant") from exc
 
 
+def _active_touchpoints() -> QuerySet[Touchpoint]:
+    """Touchpoints of cards that live on: a merged card's moved to the survivor, and none of its
+    own may show up. Through a join to each row's client, whose cost does not grow with the
+    number of merged cards (a ``NOT EXISTS`` would hash them all on every query)."""
+    return Touchpoint.objects.filter(client__merged_into__isnull=True)
+
+
+def agenda_touchpoints_for(*, user: User) -> QuerySet[Touchpoint]:
+    """Every touchpoint on a Today the user may open, by the page's own rules: their own; for a
+    manager, also their consultants' (see :func:`consultant_get_for`) and those of clients
+    without a consultant in the stores they manage; only in stores the user works in (every
+    store for an owner/admin); never a merged card's."""
+    scope = scope_for(user)
+    reach = Q(assignee=user)
+    if scope.is_manager:
+        unassigned = Q(assignee__isnull=True)
+        if not scope.all_stores:
+            unassigned &= Q(store_id__in=scope.managed_store_ids)
+        reach |= Q(assignee__in=consultants_for(user=user).values("pk")) | unassigned
+    points = _active_touchpoints().filter(reach)
+    if not scope.all_stores:
+        points = points.filter(store_id__in=scope.store_ids)
+    return points
+
+
+def agenda_point_get_for(*, user: User, pk: int) -> AgendaPoint:
+    """A touchpoint on a Today the user may open (:func:`agenda_touchpoints_for`), or 404."""
+    found = _points(agenda_touchpoints_for(user=user).filter(pk=pk))
+    if not found:
+        raise Http404("No such touchpoint")
+    return found[0]
+
+
 @dataclass(frozen=True, slots=True)
 class DayRules:
     """What a store's standard says about a consultant's day."""
@@ -151,17 +242,27 @@ class DayRules:
 
 
 def day_rules_for(store: Store | None) -> DayRules:
-    """The store's daily capacity, monthly minimum and quiet hours (defaults without a row)."""
+    """The store's daily capacity, monthly minimum and quiet hours (defaults without a row); no
+    query when the store was read with ``select_related("standard")``."""
     if store is None:
         return DayRules()
-    row = (
-        Standard.objects.filter(store=store)
-        .values_list("daily_capacity", "monthly_minimum", "quiet_from", "quiet_until")
-        .first()
-    )
-    if row is None:
+    try:
+        standard = store.standard
+    except Standard.DoesNotExist:
         return DayRules(time_zone=store.time_zone)
-    return DayRules(*row, time_zone=store.time_zone)
+    return DayRules(
+        standard.daily_capacity,
+        standard.monthly_minimum,
+        standard.quiet_from,
+        standard.quiet_until,
+        time_zone=store.time_zone,
+    )
+
+
+def _home_store_with_standard(user: User) -> Store | None:
+    """:func:`~rapport.accounts.selectors.home_store_for`, with the store's standard read in
+    the same query."""
+    return stores_for(user=user).select_related("standard").order_by("pk").first()
 
 
 # Stands for the message in a link template; the page swaps in the edited text as it is typed.
@@ -178,7 +279,10 @@ class Message:
 
 
 def message_for(
-    point: Touchpoint, drafter: Drafter, consultant: User, addresses: dict[int, Addresses]
+    point: Touchpoint | AgendaPoint,
+    drafter: Drafter,
+    consultant: User,
+    addresses: dict[int, Addresses],
 ) -> Message:
     """The draft (the consultant's edit or the template) and its one-tap link."""
     text = drafter.text(point, consultant)
@@ -209,14 +313,17 @@ def agenda_for(
     """Today for a consultant (the user, or one of a manager's team): due and overdue contacts
     by priority within the daily capacity, the overflow moved inside its window, and replies
     being waited for. ``unassigned``: a manager's view of the contacts of clients without a
-    consultant in the stores they manage (nobody else would see them)."""
+    consultant in the stores they manage (nobody else would see them).
+
+    Seven queries whatever the list's length (eight with replies to wait for) besides the
+    user's scope: the store with its standard, the candidates, the counters, the rows shown (and
+    the waiting ones), addresses, templates and the contacts made."""
     who = consultant or user
-    store = home_store_for(user=who)
+    store = _home_store_with_standard(who)
     rules = day_rules_for(store)
     capacity = rules.capacity
     scope = scope_for(user)
-    # A merged card's touchpoints moved to the survivor; none of its own may show up.
-    active = Touchpoint.objects.filter(client__merged_into__isnull=True)
+    active = _active_touchpoints()
     if unassigned:
         mine = active.filter(assignee__isnull=True)
         if not scope.all_stores:
@@ -228,45 +335,50 @@ def agenda_for(
     # Every candidate as plain values (a big book may have hundreds overdue); full rows only
     # for what the page shows.
     due = list(
-        mine.filter(status=TouchpointStatus.PLANNED, due_on__lte=day).values_list(
-            *_CANDIDATE_COLUMNS
-        )
+        mine.filter(status=TouchpointStatus.PLANNED, due_on__lte=day)
+        .order_by()
+        .values_list(*_CANDIDATE_COLUMNS)
     )
     plan = agenda_core.build_agenda(
         [
-            agenda_core.Due(
-                id=pk,
-                due_on=due_on,
-                window_start=start,
-                window_end=end,
-                is_fixed=fixed,
-                priority=priority,
-                value=float(value or 0.0),
-            )
+            # positional: the columns are Due's fields in order (hundreds of rows)
+            agenda_core.Due(pk, due_on, start, end, fixed, priority, float(value or 0.0))
             for pk, due_on, start, end, fixed, priority, value in due
         ],
         day=day,
         capacity=capacity,
     )
+    # How many by status: planned for the next days, and waiting for a reply.
+    counts = dict(
+        mine.filter(
+            Q(
+                status=TouchpointStatus.PLANNED,
+                due_on__gt=day,
+                due_on__lte=day + timedelta(days=UPCOMING_DAYS),
+            )
+            | Q(status=TouchpointStatus.WAITING)
+        )
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    waiting_count = counts.get(TouchpointStatus.WAITING, 0)
     moved = plan.moved[:OVERFLOW_SHOWN]
     later = plan.later[:OVERFLOW_SHOWN]
     shown = {*plan.today, *(pk for pk, _ in moved), *later}
-    by_id = {
-        p.pk: p
-        for p in Touchpoint.objects.filter(pk__in=shown).select_related("client", "relative")
-    }
-    waiting = list(
-        mine.filter(status=TouchpointStatus.WAITING)
-        .select_related("client", "relative")
-        .order_by("-done_at", "pk")[:WAITING_SHOWN]
+    by_id = {p.pk: p for p in _points(Touchpoint.objects.filter(pk__in=shown).order_by())}
+    waiting = (
+        _points(
+            mine.filter(status=TouchpointStatus.WAITING).order_by("-done_at", "pk")[:WAITING_SHOWN]
+        )
+        if waiting_count
+        else []
     )
-    addresses = addresses_for(
-        {by_id[pk].client_id for pk in plan.today} | {p.client_id for p in waiting}
-    )
-    drafter = Drafter(store) if store else None
+    addresses = addresses_for({by_id[pk].client_id for pk in plan.today})
+    drafter = Drafter(store) if store and plan.today else None
     over = set(plan.over_capacity)
 
-    def item(point: Touchpoint, moved_to: date | None = None, draft: bool = True) -> AgendaItem:
+    def item(point: AgendaPoint, moved_to: date | None = None, draft: bool = True) -> AgendaItem:
         """A row of the page; only what the consultant acts on today gets its draft and link."""
         message = message_for(point, drafter, who, addresses) if drafter and draft else None
         return AgendaItem(
@@ -279,12 +391,6 @@ def agenda_for(
             is_overdue=point.due_on < day,
         )
 
-    upcoming = mine.filter(
-        status=TouchpointStatus.PLANNED,
-        due_on__gt=day,
-        due_on__lte=day + timedelta(days=UPCOMING_DAYS),
-    ).count()
-    waiting_count = mine.filter(status=TouchpointStatus.WAITING).count()
     tz = timezone.get_current_timezone()
     made = Contact.objects.filter(
         user=who, at__gte=datetime.combine(day.replace(day=1), time.min, tzinfo=tz)
@@ -294,6 +400,7 @@ def agenda_for(
     )
     return AgendaPage(
         consultant=who,
+        store=store,
         day=day,
         capacity=capacity,
         items=[item(by_id[pk]) for pk in plan.today],
@@ -303,7 +410,7 @@ def agenda_for(
         counts={
             "today": sum(1 for row in due if row[1] == day),
             "overdue": plan.overdue_count,
-            "upcoming": upcoming,
+            "upcoming": counts.get(TouchpointStatus.PLANNED, 0),
             "waiting": waiting_count,
             "done_today": made["today"],
             "done_month": made["month"],
@@ -313,6 +420,27 @@ def agenda_for(
         monthly_minimum=0 if unassigned else rules.monthly_minimum,
         quiet_until=rules.quiet_until_at(timezone.now()),
         unassigned=unassigned,
+    )
+
+
+def agenda_item_get_for(*, user: User, pk: int, day: date) -> AgendaItem:
+    """One contact as Today shows it to the user (the card again after an action on it, or on a
+    page of its own), with its draft and link while it is planned; 404 if it is on no Today the
+    user may open."""
+    point = agenda_point_get_for(user=user, pk=pk)
+    if point.status != TouchpointStatus.PLANNED:
+        return AgendaItem(touchpoint=point, text="", link=None, is_overdue=point.due_on < day)
+    consultant = user
+    if point.assignee_id not in (None, user.pk):
+        consultant = User.objects.get(pk=point.assignee_id)
+    store = home_store_for(user=consultant) or Store.objects.get(pk=point.store_id)
+    message = message_for(point, Drafter(store), consultant, addresses_for([point.client_id]))
+    return AgendaItem(
+        touchpoint=point,
+        text=message.text,
+        link=message.link,
+        link_template=message.link_template,
+        is_overdue=point.due_on < day,
     )
 
 
@@ -403,7 +531,7 @@ def calendar_user_for(*, token: str) -> User:
 
 def calendar_points_for(*, user: User, today: date) -> QuerySet[Touchpoint]:
     """The user's planned contacts, a week back to 90 days ahead, in stores they still work in."""
-    points = Touchpoint.objects.filter(client__merged_into__isnull=True)
+    points = _active_touchpoints()
     scope = scope_for(user)
     if not scope.all_stores:
         points = points.filter(store_id__in=scope.store_ids)

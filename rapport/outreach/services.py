@@ -22,6 +22,7 @@ from rapport.outreach.models import Contact, Touchpoint
 from rapport.outreach.planning import (
     CHUNK,
     PlanStats,
+    among_ids,
     reachable,
     replan_chunk,
     standard_for,
@@ -32,10 +33,12 @@ from rapport.outreach.planning import (
 def plan_rebuild(*, client: Client, today: date | None = None) -> PlanStats:
     """Re-plan a client's future from what really happened; hand-made touchpoints stay.
 
-    Saved as a diff: unchanged touchpoints keep their rows (and drafts)."""
+    Saved as a diff: unchanged touchpoints keep their rows (and drafts). The rows are always
+    compared, whatever the plan's digest says: this follows a change made by hand, and one
+    client's rows cost nothing to read."""
     today = today or timezone.localdate()
     _lock_clients([client.pk])
-    return replan_chunk([client.pk], today)
+    return replan_chunk([client.pk], today, trust_digests=False)
 
 
 def plans_rebuild(
@@ -46,7 +49,8 @@ def plans_rebuild(
 ) -> PlanStats:
     """Re-plan many clients in chunks of ``CHUNK``, one transaction per chunk (a million
     clients must not sit in one transaction); ``progress`` gets each chunk's size when done.
-    Cards merged into another are skipped: the merge already cleared their plan."""
+    Cards merged into another are skipped: the merge already cleared their plan. A client whose
+    plan comes out as its stored digest says is left alone, its rows unread."""
     today = today or timezone.localdate()
     started = perf_counter()
     total = PlanStats()
@@ -63,7 +67,7 @@ def plans_rebuild(
 def _lock_clients(client_ids: Iterable[int], *, active: bool = False) -> list[int]:
     """Lock the clients' rows in primary-key order (two re-plans of a client never interleave);
     ``active``: only the cards not merged into another."""
-    clients = Client.objects.select_for_update().filter(pk__in=list(client_ids))
+    clients = Client.objects.select_for_update().filter(among_ids("id", list(client_ids)))
     if active:
         clients = clients.filter(merged_into__isnull=True)
     return list(clients.order_by("pk").values_list("pk", flat=True))

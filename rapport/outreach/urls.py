@@ -5,6 +5,7 @@ from rapport.outreach.views import feeds, plan, standard, today
 app_name = "outreach"
 urlpatterns = [
     path("today/", today.today, name="today"),
+    path("touchpoints/<int:pk>/more/", today.touchpoint_menu, name="touchpoint_menu"),
     path("touchpoints/<int:pk>/draft/", today.draft_save, name="draft_save"),
     path("touchpoints/<int:pk>/log/", today.outcome_log, name="outcome_log"),
     path("touchpoints/<int:pk>/snooze/", today.snooze, name="snooze"),

@@ -2,7 +2,8 @@
 
 The pure core (:mod:`rapport.core.tabular`) reads the file (every column as text), maps and
 parses it and lists the lines it refuses. This module decides what each accepted line means for
-the database and writes it in chunks, one transaction per chunk:
+the database and writes it in chunks, one transaction per chunk (receipts on two connections at
+once on PostgreSQL, see :func:`_at_once`):
 
 - **products** are upserted by article (``sku``);
 - **clients** are matched by external id, then by phone, then by e-mail within the store, and
@@ -10,7 +11,8 @@ the database and writes it in chunks, one transaction per chunk:
 - **purchases** are grouped into receipts by receipt number. A receipt already in the store is
   left alone when it is the same (client, moment, total, number of lines), rewritten when the
   export changed it, and refused when it belongs to another client or has returns recorded.
-  A receipt with one bad line is refused whole: a receipt is never half stored.
+  A receipt with one bad line is refused whole: a receipt is never half stored. An imported
+  receipt gets no timeline entry: the client's card shows it from the receipt itself.
 
 Because every write is keyed (article, external id / phone / e-mail, receipt number), running the
 same file again — or resuming after an interruption — creates nothing twice. A dry run does the
@@ -22,20 +24,21 @@ from __future__ import annotations
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from time import perf_counter
 from typing import Any, cast
 
 import polars as pl
-from django.db import connection, transaction
-from django.db.models import Count
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rapport.accounts.models import Store, User
-from rapport.base.bulk import allocate_ids, insert_frame
+from rapport.base.bulk import IN_BATCH, allocate_ids, insert_frame, read_frame_in, where_in
 from rapport.clients.choices import ContactKind, TimelineKind
 from rapport.clients.models import Client, ContactPoint, TimelineEvent
 from rapport.clients.services import plain_value, set_name_keys
@@ -45,7 +48,9 @@ from rapport.sales.choices import ImportKind
 from rapport.sales.models import Product, Purchase, PurchaseLine
 
 CHUNK_LINES = 200_000
-IN_BATCH = 5_000  # values per SQL IN (…) list
+# Connections loading receipt chunks at once on PostgreSQL: the time goes to the database
+# (index and constraint work in its backend), so a second connection keeps the second core busy.
+LOADERS_AT_ONCE = 2
 LINE = "__line"
 
 # Reasons decided here (the core's are in tabular.REASONS).
@@ -75,6 +80,14 @@ class ImportStats:
     client_ids: set[int] = field(default_factory=set)
     seconds: float = 0.0
 
+    def add(self, other: ImportStats) -> None:
+        """Count in what one chunk did."""
+        self.done += other.done
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.client_ids |= other.client_ids
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "lines": self.lines,
@@ -100,6 +113,10 @@ class Job:
     run_id: int | None = None
 
 
+# Loads one chunk of a kind into the store, counts into the stats, returns the refused lines.
+Loader = Callable[[Job, pl.DataFrame, ImportStats], pl.DataFrame]
+
+
 def rejects_frame(rows: Iterable[dict[str, Any]] = ()) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=REJECT_COLUMNS)
 
@@ -123,25 +140,25 @@ def import_frame(
     )
     rejects = [parsed.rejects.select(list(REJECT_COLUMNS))]
     rows = parsed.rows
+    if job.kind == ImportKind.PURCHASES:
+        # Cards are looked up once for the whole file: a client's receipts are in every chunk.
+        rows, refused = _with_clients(job.store, rows)
+        rejects.append(refused)
     refused_lines = table.height - rows.height
     stats.done += refused_lines
     if progress is not None and refused_lines:
         progress(refused_lines)
     loader = LOADERS[job.kind]
-    for chunk in _chunks(rows, job.kind):
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # A chunk lost to a crash is simply loaded again by the next run (every write
-                # is keyed), so the import need not wait for each commit to reach the disk.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit = off")
-            refused = loader(job, chunk, stats)
-            if job.dry_run:
-                transaction.set_rollback(True)
+    chunks = _chunks(rows, job.kind)
+    if _at_once(job):
+        loaded = _load_at_once(job, loader, chunks)
+    else:
+        loaded = (_load_chunk(job, loader, chunk) for chunk in chunks)
+    for figures, refused in loaded:
+        stats.add(figures)
         rejects.append(refused)
-        stats.done += chunk.height
         if progress is not None:
-            progress(chunk.height)
+            progress(figures.done)
     if job.kind == ImportKind.PURCHASES and stats.client_ids and not job.dry_run:
         with transaction.atomic():
             _client_summaries_refresh(sorted(stats.client_ids))
@@ -150,6 +167,62 @@ def import_frame(
     stats.reasons = Counter(dict(every.group_by("reason").agg(pl.len()).iter_rows()))
     stats.seconds = perf_counter() - started
     return stats, every
+
+
+def _load_chunk(job: Job, loader: Loader, chunk: pl.DataFrame) -> tuple[ImportStats, pl.DataFrame]:
+    """Load one chunk in its own transaction (rolled back in a dry run): its figures, refusals."""
+    stats = ImportStats(done=chunk.height)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A chunk lost to a crash is simply loaded again by the next run (every write
+            # is keyed), so the import need not wait for each commit to reach the disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        refused = loader(job, chunk, stats)
+        if job.dry_run:
+            transaction.set_rollback(True)
+    return stats, refused
+
+
+def _at_once(job: Job) -> bool:
+    """Receipts load on several connections on PostgreSQL, unless the caller holds a transaction.
+
+    Chunks of receipts are safe to load side by side: no receipt spans two chunks, a chunk only
+    reads the clients and articles it links to (and takes no lock a neighbour would wait for
+    longer than a row's insert), and the clients' summaries are refreshed once, at the end.
+    Clients and products stay on one connection: a card created by one chunk must be found by
+    the next. Inside an outer transaction (the tests) other connections would not see its rows.
+    """
+    return (
+        job.kind == ImportKind.PURCHASES
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+
+
+def _load_at_once(
+    job: Job, loader: Loader, chunks: Iterable[pl.DataFrame]
+) -> Iterator[tuple[ImportStats, pl.DataFrame]]:
+    """:func:`_load_chunk` on LOADERS_AT_ONCE threads, each with its own connection; results as
+    chunks finish. After a failure no new chunk starts; the ones committed stay (a run again
+    completes the import)."""
+    with ThreadPoolExecutor(LOADERS_AT_ONCE, thread_name_prefix="import") as pool:
+        futures = [pool.submit(_load_chunk_on_own_connection, job, loader, c) for c in chunks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _load_chunk_on_own_connection(
+    job: Job, loader: Loader, chunk: pl.DataFrame
+) -> tuple[ImportStats, pl.DataFrame]:
+    try:
+        return _load_chunk(job, loader, chunk)
+    finally:
+        connection.close()  # the thread's own connection
 
 
 def _chunks(rows: pl.DataFrame, kind: str) -> Iterator[pl.DataFrame]:
@@ -317,22 +390,43 @@ def _clients_by_keys(
     store: Store, *, external_ids: list[str], phones: list[str], emails: list[str]
 ) -> dict[str, int]:
     """``"external_id:…"``, ``"phone:…"``, ``"email:…"`` → the id of the store's card."""
-    found: dict[str, int] = {}
-    for batch in _batched(external_ids):
-        rows = Client.objects.filter(store=store, external_id__in=batch).order_by("pk")
-        for pk, external_id, merged_into in rows.values_list("pk", "external_id", "merged_into"):
-            # A card merged into another answers for the card it was merged into.
-            found.setdefault(f"external_id:{external_id}", merged_into or pk)
-    for kind, values in ((ContactKind.PHONE, phones), (ContactKind.EMAIL, emails)):
-        for batch in _batched(values):
-            # By the (value, kind) index alone; the store is checked on the few rows found.
-            points = ContactPoint.objects.filter(kind=kind, value__in=batch).values_list(
-                "client_id", "client__store_id", "value"
-            )
-            for client_id, store_id, value in sorted(points):
-                if store_id == store.pk:
-                    found.setdefault(f"{kind}:{value}", client_id)
-    return found
+    keys = (("external_id", external_ids), (ContactKind.PHONE, phones), (ContactKind.EMAIL, emails))
+    return {
+        f"{key}:{value}": pk
+        for key, values in keys
+        for value, pk in _cards_by(store, key, values).iter_rows()
+    }
+
+
+CARD_KEY = {"value": pl.String, "client_id": pl.Int64, "store_id": pl.Int64, "card": pl.Int64}
+
+
+def _cards_by(store: Store, key: str, values: list[str]) -> pl.DataFrame:
+    """The store's card for each of these client codes, phones or e-mails (``key``): value and
+    client id, the oldest card when several have it; a merged card answers for its survivor.
+
+    Sorted here, not in SQL: for ``ORDER BY`` SQLite reads the whole table in that order.
+    """
+    client = connection.ops.quote_name(Client._meta.db_table)
+    point = connection.ops.quote_name(ContactPoint._meta.db_table)
+    if key == "external_id":
+        found = read_frame_in(
+            f"SELECT c.external_id, COALESCE(c.merged_into_id, c.id), c.store_id, c.id "
+            f"FROM {client} c WHERE c.store_id = %s AND {{in}}",
+            [store.pk], "c.external_id", sorted(values), CARD_KEY,
+        )  # fmt: skip
+    else:  # by the (value, kind) index alone; the store is checked on the few rows found
+        found = read_frame_in(
+            f"SELECT p.value, p.client_id, c.store_id, p.client_id FROM {point} p "
+            f"JOIN {client} c ON c.id = p.client_id WHERE p.kind = %s AND {{in}}",
+            [str(key)], "p.value", sorted(values), CARD_KEY,
+        )  # fmt: skip
+    return (
+        found.filter(pl.col("store_id") == store.pk)
+        .sort("card")
+        .unique("value", keep="first", maintain_order=True)
+        .select("value", "client_id")
+    )
 
 
 def _contacts_add(contacts: list[tuple[Client, str, str]], now: datetime) -> None:
@@ -386,9 +480,8 @@ def _refuse_receipts(
 
 
 def _load_purchases(job: Job, chunk: pl.DataFrame, stats: ImportStats) -> pl.DataFrame:
+    """Receipts of lines that already carry their card (:func:`_with_clients`)."""
     refusals = []
-    chunk, refused = _with_clients(job.store, chunk)
-    refusals.append(refused)
     chunk = _with_products(chunk)
     receipts = _receipts(chunk, job.store)
     existing = _existing_receipts(job.store, receipts.get_column("receipt_number").to_list())
@@ -450,30 +543,17 @@ def _load_purchases(job: Job, chunk: pl.DataFrame, stats: ImportStats) -> pl.Dat
 
 def _with_clients(store: Store, chunk: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Attach the store's card to every line (by external id, then phone, then e-mail)."""
-    keys = {
-        name: sorted(set(chunk.get_column(column).drop_nulls().to_list()))
-        if column in chunk.columns
-        else []
-        for name, column in (
-            ("external_ids", "client_external_id"),
-            ("phones", "phone"),
-            ("emails", "email"),
-        )
-    }
-    found = _clients_by_keys(store, **keys)
     parts = []
-    for prefix, column in (("external_id", "client_external_id"), ("phone", "phone"),
-                           ("email", "email")):  # fmt: skip
+    for key, column in (("external_id", "client_external_id"), (ContactKind.PHONE, "phone"),
+                        (ContactKind.EMAIL, "email")):  # fmt: skip
         if column not in chunk.columns:
             continue
-        pairs = [
-            (key.split(":", 1)[1], pk) for key, pk in found.items() if key.startswith(prefix + ":")
-        ]
-        lookup = pl.DataFrame(
-            pairs, schema={column: pl.String, f"_{prefix}_client": pl.Int64}, orient="row"
+        values = chunk.get_column(column).drop_nulls().unique().to_list()
+        lookup = _cards_by(store, key, values).rename(
+            {"value": column, "client_id": f"_{key}_client"}
         )
         chunk = chunk.join(lookup, on=column, how="left", maintain_order="left")
-        parts.append(pl.col(f"_{prefix}_client"))
+        parts.append(pl.col(f"_{key}_client"))
     chunk = chunk.with_columns(
         (pl.coalesce(parts) if parts else pl.lit(None, dtype=pl.Int64)).alias("client_id")
     ).drop([c for c in chunk.columns if c.startswith("_") and c.endswith("_client")])
@@ -491,23 +571,23 @@ def _with_clients(store: Store, chunk: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
     return chunk, pl.concat([refused_unknown, refused_split])
 
 
+PRODUCTS = {"sku": pl.String, "product_id": pl.Int64, "product_name": pl.String}
+
+
 def _with_products(chunk: pl.DataFrame) -> pl.DataFrame:
-    """Link lines to known articles; a line without a description takes the product's name."""
+    """Link lines to known articles; a line without a description takes the product's name.
+
+    On PostgreSQL the articles are locked (FOR KEY SHARE) until the chunk commits: lines have no
+    constraint on their article (see PurchaseLine), so it must not be deleted in between.
+    """
     if "sku" not in chunk.columns:
         return chunk.with_columns(pl.lit(None, dtype=pl.Int64).alias("product_id"))
-    skus = chunk.get_column("sku").drop_nulls().unique().to_list()
-    known: dict[str, tuple[int, str]] = {}
-    for batch in _batched(skus):
-        for sku, pk, name in Product.objects.filter(sku__in=batch).values_list("sku", "pk", "name"):
-            known[sku] = (pk, name)
-    products = pl.DataFrame(
-        {
-            "sku": list(known),
-            "product_id": [pk for pk, _ in known.values()],
-            "product_name": [name for _, name in known.values()],
-        },
-        schema={"sku": pl.String, "product_id": pl.Int64, "product_name": pl.String},
-    )
+    product = connection.ops.quote_name(Product._meta.db_table)
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    products = read_frame_in(
+        f"SELECT sku, id, name FROM {product} WHERE {{in}}{lock}",
+        [], "sku", sorted(chunk.get_column("sku").drop_nulls().unique().to_list()), PRODUCTS,
+    )  # fmt: skip
     chunk = chunk.join(products, on="sku", how="left")
     description = pl.coalesce(
         [
@@ -545,56 +625,64 @@ def _receipts(chunk: pl.DataFrame, store: Store) -> pl.DataFrame:
     )
 
 
+EXISTING = {
+    "receipt_number": pl.String,
+    "old_id": pl.Int64,
+    "old_client_id": pl.Int64,
+    "old_purchased_at": pl.Datetime("us", "UTC"),
+    "old_total": pl.Decimal(12, 2),
+    "old_returned_total": pl.Decimal(12, 2),
+    "old_line_count": pl.Int64,
+}
+
+
 def _existing_receipts(store: Store, numbers: list[str]) -> pl.DataFrame:
     """The store's receipts with these numbers: id, client, moment, total, lines, returned?"""
-    rows: list[tuple[Any, ...]] = []
-    for batch in _batched(numbers):
-        rows.extend(
-            Purchase.objects.filter(store=store, receipt_number__in=batch).values_list(
-                "receipt_number", "pk", "client_id", "purchased_at", "total", "returned_total"
-            )
-        )
-    line_counts: dict[int, int] = {}
-    for batch in _batched([row[1] for row in rows]):
-        line_counts.update(
-            PurchaseLine.objects.filter(purchase_id__in=batch)
-            .values("purchase_id")
-            .annotate(n=Count("pk"))
-            .values_list("purchase_id", "n")
-        )
-    return pl.DataFrame(
-        [
-            (number, pk, client, when.astimezone(UTC), total, line_counts.get(pk, 0), returned > 0)
-            for number, pk, client, when, total, returned in rows
-        ],
-        schema={
-            "receipt_number": pl.String,
-            "old_id": pl.Int64,
-            "old_client_id": pl.Int64,
-            "old_purchased_at": pl.Datetime("us", "UTC"),
-            "old_total": pl.Decimal(12, 2),
-            "old_line_count": pl.Int64,
-            "old_returns": pl.Boolean,
-        },
-        orient="row",
+    purchase = connection.ops.quote_name(Purchase._meta.db_table)
+    line = connection.ops.quote_name(PurchaseLine._meta.db_table)
+    # The blank-number condition is the unique index's own: it lets both databases look each
+    # number up there, instead of reading all the store's receipts for every lookup.
+    found = read_frame_in(
+        "SELECT p.receipt_number, p.id, p.client_id, p.purchased_at, CAST(p.total AS TEXT), "
+        f"CAST(p.returned_total AS TEXT), (SELECT COUNT(*) FROM {line} l "
+        f"WHERE l.purchase_id = p.id) FROM {purchase} p "
+        "WHERE p.store_id = %s AND NOT (p.receipt_number = '') AND {in}",
+        [store.pk], "p.receipt_number", numbers, EXISTING,
+    )  # fmt: skip
+    return found.with_columns((pl.col("old_returned_total") > 0).alias("old_returns")).drop(
+        "old_returned_total"
     )
 
 
 def _rewrite(changed: pl.DataFrame) -> None:
-    """Receipts the export changed: new header, lines deleted (the new ones are inserted)."""
+    """Receipts the export changed: new header and timeline entry, lines deleted (the new ones
+    are inserted next).
+
+    Each receipt's update locks it until the chunk commits, so nobody deletes it before its new
+    lines are in (they have no constraint on it, see PurchaseLine). One that was deleted since
+    it was read fails the chunk, as the constraint would have; the next run stores it anew.
+    """
     if changed.height == 0:
         return
-    ids = changed.get_column("old_id").to_list()
-    PurchaseLine.objects.filter(purchase_id__in=ids).delete()
     for row in changed.iter_rows(named=True):
-        Purchase.objects.filter(pk=row["old_id"]).update(
+        found = Purchase.objects.filter(pk=row["old_id"]).update(
             purchased_at=row["purchased_at"],
             total=row["total"],
             discount_total=row["discount_total"],
         )
+        if not found:
+            raise IntegrityError(
+                _(
+                    "Receipt %(number)s was deleted while this import was rewriting it. "
+                    "Run the import again to store it anew."
+                )
+                % {"number": row["receipt_number"]}
+            )
         TimelineEvent.objects.filter(purchase_id=row["old_id"], kind=TimelineKind.PURCHASE).update(
             at=row["purchased_at"], data=_purchase_data(row["total"], row["items"])
         )
+    for batch in _batched(changed.get_column("old_id").to_list()):
+        PurchaseLine.objects.filter(purchase_id__in=batch).delete()
 
 
 def _purchase_data(total: Any, items: list[str]) -> dict[str, Any]:
@@ -602,9 +690,12 @@ def _purchase_data(total: Any, items: list[str]) -> dict[str, Any]:
 
 
 def _write_receipts(job: Job, receipts: pl.DataFrame) -> None:
+    """New receipts, without timeline entries: the card shows a receipt that has none from the
+    receipt itself (``clients.selectors.client_card``). An entry per receipt would double the
+    rows, indexes and foreign-key checks an import writes, and say nothing the receipt does not.
+    """
     if receipts.height == 0:
         return
-    now = timezone.now()
     insert_frame(
         Purchase,
         receipts.select(
@@ -617,19 +708,8 @@ def _write_receipts(job: Job, receipts: pl.DataFrame) -> None:
             pl.col("discount_total"),
             pl.lit("0.00").alias("returned_total"),
         ),
-        now,
+        timezone.now(),
     )
-    events = receipts.select(
-        pl.col("client_id"),
-        pl.lit(TimelineKind.PURCHASE.value).alias("kind"),
-        pl.col("purchased_at").alias("at"),
-        pl.lit(job.actor.pk if job.actor else None, dtype=pl.Int64).alias("actor_id"),
-        pl.struct(pl.col("total").cast(pl.String), pl.col("items"))
-        .struct.json_encode()
-        .alias("data"),
-        pl.col("id").alias("purchase_id"),
-    )
-    insert_frame(TimelineEvent, events, now)
 
 
 def _write_lines(lines: pl.DataFrame) -> None:
@@ -653,25 +733,13 @@ def _client_summaries_refresh(client_ids: list[int]) -> None:
     """Purchase count and last purchase of the cards that got receipts, in SQL, set-based."""
     client = connection.ops.quote_name(Client._meta.db_table)
     purchase = connection.ops.quote_name(Purchase._meta.db_table)
-    summary = (
-        f"SELECT client_id, COUNT(*) AS n, MAX(purchased_at) AS last FROM {purchase} "
-        "WHERE client_id {ids} GROUP BY client_id"
-    )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # one array parameter, one statement
+        for where, params in where_in("client_id", client_ids):  # SQLite ≥ 3.33: UPDATE … FROM
             cursor.execute(
-                f"UPDATE {client} c SET purchase_count = s.n, last_purchase_at = s.last "
-                f"FROM ({summary.format(ids='= ANY(%s)')}) s WHERE c.id = s.client_id",
-                [sorted(client_ids)],
-            )
-            return
-        for batch in _batched(sorted(client_ids)):  # SQLite ≥ 3.33 has UPDATE … FROM
-            marks = ", ".join(["%s"] * len(batch))
-            cursor.execute(
-                f"UPDATE {client} SET purchase_count = s.n, last_purchase_at = s.last "
-                f"FROM ({summary.format(ids=f'IN ({marks})')}) s "
-                f"WHERE {client}.id = s.client_id",
-                batch,
+                f"UPDATE {client} SET purchase_count = s.n, last_purchase_at = s.last FROM "
+                f"(SELECT client_id, COUNT(*) AS n, MAX(purchased_at) AS last FROM {purchase} "
+                f"WHERE {where} GROUP BY client_id) s WHERE {client}.id = s.client_id",
+                params,
             )
 
 
@@ -680,7 +748,7 @@ def _batched(values: list[Any]) -> Iterator[list[Any]]:
         yield values[start : start + IN_BATCH]
 
 
-LOADERS: dict[str, Callable[[Job, pl.DataFrame, ImportStats], pl.DataFrame]] = {
+LOADERS: dict[str, Loader] = {
     ImportKind.PRODUCTS: _load_products,
     ImportKind.CLIENTS: _load_clients,
     ImportKind.PURCHASES: _load_purchases,

@@ -38,12 +38,24 @@ class Product(models.Model):
 
 
 class Purchase(models.Model):
-    """A receipt: what a client bought, when, where and from whom."""
+    """A receipt: what a client bought, when, where and from whom.
 
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="purchases")
+    Imports write millions of these, so every index counts: the client's lookups use
+    ``purchase_client_idx`` (no second index on the client alone) and the consultant, unknown
+    in most imported receipts, is indexed only where set.
+    """
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="purchases", db_index=False
+    )
     store = models.ForeignKey("accounts.Store", on_delete=models.PROTECT, related_name="+")
     consultant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     receipt_number = models.CharField(_("receipt"), max_length=64, blank=True)
     purchased_at = models.DateTimeField(_("date"), default=timezone.now)
@@ -65,7 +77,14 @@ class Purchase(models.Model):
                 name="purchase_store_receipt_unique",
             )
         ]
-        indexes = [models.Index(fields=["client", "-purchased_at"], name="purchase_client_idx")]
+        indexes = [
+            models.Index(fields=["client", "-purchased_at"], name="purchase_client_idx"),
+            models.Index(
+                fields=["consultant"],
+                condition=Q(consultant__isnull=False),
+                name="purchase_consultant_idx",
+            ),
+        ]
         verbose_name = _("purchase")
         verbose_name_plural = _("purchases")
 
@@ -74,11 +93,27 @@ class Purchase(models.Model):
 
 
 class PurchaseLine(models.Model):
-    """One line of a receipt."""
+    """One line of a receipt.
 
-    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="lines")
+    Its links to the receipt and the article have no database constraint: an import writes a
+    million lines in a few seconds, and checking each link row by row would cost it as much as
+    writing the lines. The writers check instead (each line is written with its receipt, under a
+    lock on it and on the article), and on PostgreSQL a trigger refuses to delete a receipt or an
+    article that lines still refer to — see docs/adr/0006-data-in.md. The article is indexed only
+    where known: imports often have none.
+    """
+
+    purchase = models.ForeignKey(
+        Purchase, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+    )
     product = models.ForeignKey(
-        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Product,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     description = models.CharField(_("item"), max_length=200)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
@@ -94,6 +129,13 @@ class PurchaseLine(models.Model):
             models.CheckConstraint(
                 condition=Q(returned_quantity__lte=models.F("quantity")),
                 name="purchaseline_returned_lte_quantity",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["product"],
+                condition=Q(product__isnull=False),
+                name="purchaseline_product_idx",
             )
         ]
         verbose_name = _("receipt line")

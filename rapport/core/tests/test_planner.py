@@ -25,6 +25,7 @@ from rapport.core.planner import (
     build_plan,
     choose_channel,
     greeted_dates_in,
+    items_needed,
     overdue_ratio,
 )
 
@@ -256,6 +257,41 @@ def test_with_every_selling_occasion_off_the_gaps_are_filled_with_personal_and_u
     if client.status != "dormant":
         edges = [today, *(t.date for t in plan), today + timedelta(days=standard.horizon_days)]
         assert all((b - a).days <= standard.max_gap for a, b in itertools.pairwise(edges))
+
+
+@fast
+@given(clients(), st.data())
+def test_a_loader_may_leave_out_the_items_and_visits_no_plan_reads(
+    case: tuple[PlanClient, date], data: st.DataObject
+) -> None:
+    client, today = case
+    # purchases of any day, later ones and same-day ones included, each with its own items
+    days = [p.date for p in client.purchases] + data.draw(
+        st.lists(st.dates(today - timedelta(days=900), today + timedelta(days=60)), max_size=4)
+    )
+    if days:
+        days.append(data.draw(st.sampled_from(days)))
+    amounts = data.draw(st.lists(st.sampled_from([100.0, 250.0, 9000.0]), min_size=len(days),
+                                 max_size=len(days)))  # fmt: skip
+    purchases = tuple(
+        PlanPurchase(day, amount, (f"item {i}",))
+        for i, (day, amount) in enumerate(zip(days, amounts, strict=True))
+    )
+    visits = (*client.visits, today + timedelta(days=3))
+    full = dataclasses.replace(client, purchases=purchases, visits=visits)
+    # what the loader gives: items only where items_needed says, the latest visit up to today
+    needed = items_needed(days, today)
+    latest = max((v for v in visits if v <= today), default=None)
+    loaded = dataclasses.replace(
+        full,
+        purchases=tuple(
+            p if keep else dataclasses.replace(p, items=())
+            for p, keep in zip(purchases, needed, strict=True)
+        ),
+        visits=(latest,) if latest else (),
+    )
+    for standard in (STANDARD, Standard(min_gap=14, max_gap=30)):
+        assert build_plan(loaded, standard, today) == build_plan(full, standard, today)
 
 
 def test_the_personal_checkin_and_unknown_occasions_cannot_be_switched_off() -> None:

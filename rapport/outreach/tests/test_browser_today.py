@@ -13,7 +13,7 @@ from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
 from rapport.clients.services import client_update, consent_set
 from rapport.outreach.choices import Occasion, Outcome, TouchpointStatus
 from rapport.outreach.models import Contact, Touchpoint
-from rapport.testing import World, log_in, make_world
+from rapport.testing import World, log_in, make_world, ru
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,3 +86,36 @@ def test_consultant_edits_a_draft_sends_it_on_whatsapp_and_logs_the_reply(
     assert upcoming.first.get_attribute("data-touchpoint") == str(first_next.pk)
     assert first_next.due_on >= today + timedelta(days=1)
     page.screenshot(path="test-results/card-plan-after-reply.png", full_page=True)
+
+
+def test_consultant_opens_more_and_moves_the_contact_to_tomorrow(
+    live_world: World,
+    phone_page,  # type: ignore[no-untyped-def]
+) -> None:
+    page = phone_page
+    today = timezone.localdate()
+    point = Touchpoint.objects.get(
+        client=live_world.client, occasion=Occasion.CLIENT_BIRTHDAY, due_on=today
+    )
+    log_in(page, live_world.owner.username)
+    item = page.locator(f"#tp-{point.pk}")
+    assert item.locator("button[name=days]").count() == 0  # loaded only when "More" opens
+
+    item.locator("details.more summary").click()
+    opt_out = item.get_by_role("button", name=ru("Asked not to be contacted"))
+    asked = []
+
+    def answer_no(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", answer_no)
+    opt_out.click()  # "Continue?" — no
+    item.get_by_role("button", name=ru("tomorrow")).click()
+    page.locator(f"#tp-{point.pk} .note").wait_for()
+
+    assert asked == [ru("The client will no longer be contacted on this channel. Continue?")]
+    point.refresh_from_db()
+    assert (point.status, point.due_on) == (TouchpointStatus.PLANNED, today + timedelta(days=1))
+    assert not Contact.objects.filter(client=live_world.client).exists()
+    assert page.locator(f"#tp-{point.pk} textarea").count() == 1  # the card, still to act on

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
@@ -92,18 +93,25 @@ def test_the_loader_reads_everything_the_planner_needs(world: World) -> None:
             LineInput(description="Цепочка", quantity=1, unit_price=Decimal("12000")),
         ],
     )
+    purchase_record(  # neither of the last day nor of the last year: no plan mentions its lines
+        actor=world.owner,
+        client=world.client,
+        purchased_at=at(today - timedelta(days=500)),
+        lines=[LineInput(description="Серьги", quantity=1, unit_price=Decimal("8000"))],
+    )
     purchase_record(  # older than three years: not read
         actor=world.owner,
         client=world.client,
         purchased_at=at(today - timedelta(days=4 * 365)),
         lines=[LineInput(description="Браслет", quantity=1, unit_price=Decimal("5000"))],
     )
-    visit_record(
-        actor=world.owner,
-        client=world.client,
-        purpose="fitting",
-        visited_at=at(today - timedelta(days=10)),
-    )
+    for days_ago in (30, 10, -2):  # only the latest visit up to the plan's day matters
+        visit_record(
+            actor=world.owner,
+            client=world.client,
+            purpose="fitting",
+            visited_at=at(today - timedelta(days=days_ago)),
+        )
     Contact.objects.create(
         client=world.client, channel="whatsapp", outcome=Outcome.NO_ANSWER, at=at(today, 1)
     )
@@ -136,6 +144,7 @@ def test_the_loader_reads_everything_the_planner_needs(world: World) -> None:
         relatives=(planner.PlanRelative(masha.pk, "Маша", "child", date(2018, 3, 2), True),),
         key_dates=(planner.PlanKeyDate(wedding.pk, "wedding", date(2015, 8, 8), True, None),),
         purchases=(
+            planner.PlanPurchase(today - timedelta(days=500), 8000.0, ()),
             planner.PlanPurchase(today - timedelta(days=40), 42000.0, ("Кольцо", "Цепочка")),
         ),
         visits=(today - timedelta(days=10),),
@@ -159,13 +168,16 @@ def test_a_chunk_loads_in_the_same_number_of_queries_as_one_client(
         client=others[0],
         lines=[LineInput(description="Серьги", quantity=1, unit_price=Decimal("9000"))],
     )
-    with django_assert_num_queries(8):
+    # clients, purchases, receipt lines, relatives, key dates, touchpoints; elsewhere than on
+    # PostgreSQL also the addresses/consents/preferences UNION and the digests
+    queries = 6 if connection.vendor == "postgresql" else 8
+    with django_assert_num_queries(queries):
         one = plan_inputs_for([others[0].pk], today)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(queries):
         many = plan_inputs_for([world.client.pk] + [c.pk for c in others], today)
     assert sorted(many) == sorted([world.client.pk] + [c.pk for c in others])
     assert many[others[0].pk] == one[others[0].pk]
-    with django_assert_num_queries(7):  # no purchases: no receipt lines to read
+    with django_assert_num_queries(queries - 1):  # no purchases: no receipt lines to read
         plan_inputs_for([world.client.pk], today)
 
 

@@ -29,7 +29,7 @@ from rapport.outreach.choices import Occasion, Outcome, TouchpointStatus
 from rapport.outreach.mailing import touchpoint_email_deliver
 from rapport.outreach.models import Contact, Touchpoint
 from rapport.outreach.selectors import agenda_for
-from rapport.testing import World
+from rapport.testing import World, ru
 
 pytestmark = pytest.mark.django_db
 
@@ -294,12 +294,21 @@ def test_overflow_beyond_capacity_moves_inside_the_window(world: World) -> None:
         )
         for _ in range(3)
     ]
+    Touchpoint.objects.filter(pk=made[2].pk).update(window_end=today)  # cannot move: "later"
     page = agenda_for(user=world.owner, day=today)
     assert len(page.items) == 1
     assert sorted(i.touchpoint.pk for i in (*page.items, *page.moved, *page.later)) == sorted(
         p.pk for p in made
     )
     assert all(item.moved_to == today + timedelta(days=1) for item in page.moved)
+    assert [item.touchpoint.pk for item in page.later] == [made[2].pk]
+
+    browser = Browser()
+    browser.force_login(world.owner)
+    html = browser.get(reverse("outreach:today")).content.decode()
+    card = reverse("clients:card", args=[world.client.pk])
+    assert html.count(f'<a href="{card}">Анна Иванова</a>') == 1  # moved to tomorrow
+    assert html.count(f'<a href="{card}#plan">Анна Иванова</a>') == 1  # if you have time
 
 
 def test_today_outside_the_users_reach_raises_404(world: World) -> None:
@@ -368,21 +377,198 @@ def test_today_costs_the_same_queries_for_one_or_many_contacts(
     browser.force_login(world.owner)
     url = reverse("outreach:today")
 
-    def add() -> None:
-        services.touchpoint_add(
+    def add() -> Touchpoint:
+        return services.touchpoint_add(
             actor=world.owner, client=world.client, due_on=today, channel=Channel.WHATSAPP
         )
 
     add()
-    # session, user, scope, home store, standard, candidates, shown rows, waiting, addresses,
-    # templates, upcoming, waiting count, contacts made, the layout's home store
-    with django_assert_num_queries(14):
+    # session, user, scope, home store with its standard, candidates, counters, shown rows,
+    # addresses, templates, contacts made (the layout reuses the home store)
+    with django_assert_num_queries(10):
         assert browser.get(url).status_code == 200
     for _ in range(3):
         add()
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(10):
         response = browser.get(url)
     assert len(response.context["page"].items) == 4
+    # replies to wait for: one more query, for the list
+    services.contact_log(actor=world.owner, touchpoint=add(), outcome=Outcome.SENT)
+    with django_assert_num_queries(11):
+        response = browser.get(url)
+    assert len(response.context["page"].waiting) == 1
+
+
+def test_the_more_menu_is_not_on_the_page_but_loads_when_opened(world: World) -> None:
+    point = birthday_today(world)
+    browser = Browser()
+    browser.force_login(world.owner)
+    menu_url = reverse("outreach:touchpoint_menu", args=[point.pk])
+    snooze_url = reverse("outreach:snooze", args=[point.pk])
+
+    page = browser.get(reverse("outreach:today")).content.decode()
+    menu = browser.get(menu_url, headers={"HX-Request": "true"})
+
+    assert f'hx-get="{menu_url}"' in page
+    assert snooze_url not in page
+    assert menu.status_code == 200
+    html = menu.content.decode()
+    assert "<article" not in html  # the menu alone, into the card's "More"
+    assert f'action="{snooze_url}"' in html
+    assert 'value="opted_out"' in html
+    question = ru("The client will no longer be contacted on this channel. Continue?")
+    assert f'hx-confirm="{question}"' in html  # the page speaks the user's language
+
+
+def test_the_more_menu_answers_only_who_may_open_that_today(world: World) -> None:
+    point = birthday_today(world)
+    url = reverse("outreach:touchpoint_menu", args=[point.pk])
+    browser = Browser()
+
+    def status(user: Any) -> int:
+        browser.force_login(user)
+        return browser.get(url, headers={"HX-Request": "true"}).status_code
+
+    assert (status(world.owner), status(world.manager), status(world.admin)) == (200, 200, 200)
+    assert (status(world.colleague), status(world.stranger)) == (404, 404)
+    assert browser.get(url).status_code == 404  # nor the page of its own, without JavaScript
+    browser.logout()
+    assert browser.get(url, headers={"HX-Request": "true"}).status_code == 302
+
+
+def test_the_more_menu_of_a_client_without_a_consultant_is_the_managers(world: World) -> None:
+    from rapport.clients.services import client_reassign
+
+    point = birthday_today(world)
+    client_reassign(actor=world.manager, clients=[world.client], owner=None)
+    url = reverse("outreach:touchpoint_menu", args=[point.pk])
+    browser = Browser()
+    browser.force_login(world.manager)
+    assert browser.get(url, headers={"HX-Request": "true"}).status_code == 200
+    browser.force_login(world.owner)
+    assert browser.get(url, headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_the_more_menu_reaches_as_far_as_the_page(world: World) -> None:
+    from rapport.outreach.selectors import agenda_touchpoints_for
+
+    point = birthday_today(world)
+    # whose Today shows it: the owner's own, the manager's and the admin's view of it
+    sees = {
+        user.username: agenda_touchpoints_for(user=user).filter(pk=point.pk).exists()
+        for user in (world.owner, world.manager, world.admin, world.colleague, world.stranger)
+    }
+    assert sees == {"olga": True, "marina": True, "boss": True, "irina": False, "pavel": False}
+    mine = Touchpoint.objects.filter(client=world.client)
+    assert set(agenda_touchpoints_for(user=world.owner)) == set(mine)
+
+
+def test_without_javascript_more_opens_the_contact_on_a_page_of_its_own(world: World) -> None:
+    point = birthday_today(world)
+    browser = Browser()
+    browser.force_login(world.owner)
+
+    html = browser.get(reverse("outreach:touchpoint_menu", args=[point.pk])).content.decode()
+    snoozed = browser.post(reverse("outreach:snooze", args=[point.pk]), {"days": "1"})
+
+    assert f'id="tp-{point.pk}"' in html
+    assert '<details class="more" open>' in html
+    assert f'action="{reverse("outreach:snooze", args=[point.pk])}"' in html
+    assert 'name="text"' in html  # the draft and the send link are there too
+    assert "https://wa.me/79161234567?text=" in html
+    assert snoozed["Location"] == reverse("outreach:today")
+    point.refresh_from_db()
+    assert point.due_on == timezone.localdate() + timedelta(days=1)
+
+
+def test_an_outcome_over_htmx_answers_with_the_card_again(world: World) -> None:
+    point = birthday_today(world)
+    browser = Browser()
+    browser.force_login(world.owner)
+
+    response = browser.post(
+        reverse("outreach:outcome_log", args=[point.pk]),
+        {"outcome": "sent", "text": "Анна, с днём рождения!"},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert html.lstrip().startswith(
+        f'<article class="agenda-item category-personal" id="tp-{point.pk}">'
+    )
+    assert f'<span class="badge waiting">{ru("waiting for a reply")}</span>' in html
+    assert f'<p class="note" role="status">Анна Иванова: {ru("Sent").lower()}.</p>' in html
+    assert 'value="replied"' in html
+    assert Contact.objects.get(client=world.client).text == "Анна, с днём рождения!"
+
+
+def test_a_draft_saved_over_htmx_keeps_the_text_and_its_link(world: World) -> None:
+    point = birthday_today(world)
+    browser = Browser()
+    browser.force_login(world.owner)
+    text = "Анна, с днём рождения & до встречи!"
+
+    response = browser.post(
+        reverse("outreach:draft_save", args=[point.pk]),
+        {"text": text},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert "Анна, с днём рождения &amp; до встречи!</textarea>" in html
+    assert 'href="https://wa.me/79161234567?text=' + quote(text, safe="") + '"' in html
+    assert f'<p class="note" role="status">{ru("Message saved.")}</p>' in html
+
+
+def test_a_card_escapes_what_people_typed(world: World) -> None:
+    point = birthday_today(world)
+    Client.objects.filter(pk=world.client.pk).update(first_name="<b>Анна</b>")
+    services.draft_save(
+        actor=world.owner, touchpoint=point, text='</textarea><script>alert("x")</script>'
+    )
+    browser = Browser()
+    browser.force_login(world.owner)
+
+    html = browser.get(reverse("outreach:today")).content.decode()
+
+    assert "<script>alert" not in html and "<b>Анна" not in html
+    assert "&lt;/textarea&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</textarea>" in html
+    assert ">&lt;b&gt;Анна&lt;/b&gt; Иванова</a>" in html
+
+
+def test_a_call_is_logged_as_talked_or_no_answer(world: World) -> None:
+    grant(world, Channel.CALL)
+    point = services.touchpoint_add(
+        actor=world.owner, client=world.client, due_on=timezone.localdate(), channel=Channel.CALL
+    )
+    browser = Browser()
+    browser.force_login(world.owner)
+
+    html = browser.get(reverse("outreach:today")).content.decode()
+    card = html[html.index(f'id="tp-{point.pk}"') :].split("</article>")[0]
+
+    assert 'href="tel:+79161234567"' in card
+    assert [value for value in ("sent", "replied", "no_answer") if f'value="{value}"' in card] == [
+        "replied",
+        "no_answer",
+    ]
+
+
+def test_a_closed_contact_keeps_its_card_without_actions(world: World) -> None:
+    point = birthday_today(world)
+    browser = Browser()
+    browser.force_login(world.owner)
+
+    response = browser.post(
+        reverse("outreach:outcome_log", args=[point.pk]),
+        {"outcome": "replied"},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert f'class="agenda-item category-personal is-done" id="tp-{point.pk}"' in html
+    assert f'<span class="badge done">✓ {ru("done")}</span>' in html
+    assert "<form" not in html and "<details" not in html
 
 
 def test_a_manager_sees_the_contacts_of_clients_without_a_consultant(world: World) -> None:

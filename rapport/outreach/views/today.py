@@ -11,20 +11,18 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from rapport.accounts.selectors import consultants_for, home_store_for, scope_for
+from rapport.accounts.selectors import consultants_for, scope_for
+from rapport.base.context_processors import home_store_known
 from rapport.base.http import AuthedRequest
 from rapport.outreach import services
-from rapport.outreach.choices import Outcome
 from rapport.outreach.forms import DayForm, DraftForm, OutcomeForm, SnoozeForm
 from rapport.outreach.selectors import (
-    AgendaItem,
-    Drafter,
-    addresses_for,
     agenda_for,
+    agenda_item_get_for,
+    agenda_point_get_for,
     consultant_get_for,
-    message_for,
     touchpoint_get_for,
 )
 
@@ -46,18 +44,28 @@ def today(request: AuthedRequest) -> HttpResponse:
     else:
         consultant = consultant_get_for(user=request.user, pk=chosen)
         page = agenda_for(user=request.user, day=day, consultant=consultant)
+    if page.consultant.pk == request.user.pk:
+        home_store_known(request, page.store)  # the layout shows it: no second query
     team = consultants_for(user=request.user) if scope_for(request.user).is_manager else None
     return render(
         request,
         "outreach/today.html",
-        {
-            "page": page,
-            "team": team,
-            "outcomes": Outcome,
-            "snooze_days": services.SNOOZE_DAYS,
-            "is_today": day == timezone.localdate(),
-        },
+        {"page": page, "team": team, "is_today": day == timezone.localdate()},
     )
+
+
+@login_required
+@require_GET
+def touchpoint_menu(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A contact's rarely used actions (other outcomes, remind me later, e-mail from Rapport),
+    loaded when its "More" opens, so that Today does not render them for every contact; without
+    JavaScript, the contact on a page of its own with them open. Only for a contact on a Today
+    the user may open."""
+    if request.htmx:
+        point = agenda_point_get_for(user=request.user, pk=pk)
+        return render(request, "outreach/partials/agenda_menu.html", {"point": point})
+    item = agenda_item_get_for(user=request.user, pk=pk, day=timezone.localdate())
+    return render(request, "outreach/touchpoint.html", {"item": item, "menu": True})
 
 
 def _item_response(request: AuthedRequest, pk: int, note: str = "") -> HttpResponse:
@@ -66,26 +74,8 @@ def _item_response(request: AuthedRequest, pk: int, note: str = "") -> HttpRespo
         if note:
             messages.success(request, note)
         return redirect(request.POST.get("next") or "outreach:today")
-    point = touchpoint_get_for(user=request.user, pk=pk)
-    store = home_store_for(user=point.assignee or request.user) or point.client.store
-    message = message_for(
-        point, Drafter(store), point.assignee or request.user, addresses_for([point.client_id])
-    )
-    return render(
-        request,
-        "outreach/partials/agenda_item.html",
-        {
-            "item": AgendaItem(
-                touchpoint=point,
-                text=message.text,
-                link=message.link,
-                link_template=message.link_template,
-            ),
-            "note": note,
-            "outcomes": Outcome,
-            "snooze_days": services.SNOOZE_DAYS,
-        },
-    )
+    item = agenda_item_get_for(user=request.user, pk=pk, day=timezone.localdate())
+    return render(request, "outreach/partials/agenda_item.html", {"item": item, "note": note})
 
 
 def _refused(request: AuthedRequest, exc: ValidationError) -> HttpResponse:

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import translation
 
 from rapport.clients.choices import TimelineKind
 from rapport.clients.models import Client, TimelineEvent
+from rapport.clients.selectors import client_card
+from rapport.clients.services import client_merge, client_merge_undo
 from rapport.sales import importing, services
 from rapport.sales.choices import ImportStatus
 from rapport.sales.models import ImportRun, Product, Purchase, PurchaseLine
@@ -60,6 +67,18 @@ def load(world: World, kind: str, text: str, *, dry_run: bool = False) -> Import
 
 def counts(run: ImportRun) -> tuple[int, int, int, int]:
     return (run.created, run.updated, run.unchanged, run.rejected)
+
+
+def purchase_entries(
+    world: World, client: Client | None = None
+) -> list[tuple[int | None, datetime, str, list[str]]]:
+    """The purchases on a card's timeline (Anna's by default): receipt, moment, total, items."""
+    card = client_card(user=world.manager, pk=(client or world.client).pk)
+    return [
+        (e.purchase_id, e.at, e.data["total"], e.data["items"])
+        for e in card.timeline
+        if e.kind == TimelineKind.PURCHASE
+    ]
 
 
 @pytest.fixture
@@ -145,11 +164,11 @@ def test_receipts_attach_to_cards_and_a_bad_line_refuses_its_whole_receipt(
     world.client.refresh_from_db()
     assert world.client.purchase_count == 1
     assert world.client.last_purchase_at == receipt.purchased_at
-    event = TimelineEvent.objects.get(client=world.client, kind=TimelineKind.PURCHASE)
-    assert (event.purchase_id, event.data["items"]) == (
-        receipt.pk,
-        ["Кольцо «Ива»", "Серьги «Капля»"],
-    )
+    # the card's timeline shows the receipt, from the receipt: an import writes no entries
+    assert not TimelineEvent.objects.filter(kind=TimelineKind.PURCHASE).exists()
+    assert purchase_entries(world) == [
+        (receipt.pk, receipt.purchased_at, "108901.00", ["Кольцо «Ива»", "Серьги «Капля»"])
+    ]
 
 
 def test_the_same_receipts_again_store_nothing_and_a_changed_export_rewrites_them(
@@ -168,7 +187,130 @@ def test_the_same_receipts_again_store_nothing_and_a_changed_export_rewrites_the
     assert receipt.total == Decimal("45900.00") + Decimal("62000.00") - Decimal("1000.00")
     assert receipt.lines.count() == 2
     assert Purchase.objects.count() == 1
-    assert TimelineEvent.objects.filter(kind=TimelineKind.PURCHASE).count() == 1
+    assert purchase_entries(world) == [
+        (receipt.pk, receipt.purchased_at, "106900.00", ["Кольцо «Ива»", "Серьги «Капля»"])
+    ]
+
+
+def test_a_rewritten_receipt_updates_the_entry_the_till_wrote(
+    world: World, catalogue: None
+) -> None:
+    # given R-1 rung up at the till (with its timeline entry), with one line of the two
+    moment = datetime(2026, 10, 5, 12, 30, tzinfo=ZoneInfo(world.store.time_zone))
+    till = services.purchase_record(
+        actor=world.owner, client=world.client, receipt_number="R-1", purchased_at=moment,
+        lines=[services.LineInput(description="Кольцо", quantity=1, unit_price=Decimal("45900"))],
+    )  # fmt: skip
+    # when 1C's export of it, with both lines, is imported
+    run = load(world, "purchases", PURCHASES)
+    # then the receipt is rewritten in place and its one entry follows
+    assert counts(run) == (0, 1, 0, 3)
+    assert list(Purchase.objects.values_list("pk", "total")) == [(till.pk, Decimal("108901.00"))]
+    event = TimelineEvent.objects.get(kind=TimelineKind.PURCHASE)
+    assert (event.purchase_id, event.actor_id, event.data) == (
+        till.pk,
+        world.owner.pk,
+        {"total": "108901.00", "items": ["Кольцо «Ива»", "Серьги «Капля»"]},
+    )
+    assert purchase_entries(world) == [
+        (till.pk, moment, "108901.00", ["Кольцо «Ива»", "Серьги «Капля»"])
+    ]
+
+
+def test_imported_receipts_follow_their_card_through_a_merge_and_its_undo(
+    world: World, catalogue: None
+) -> None:
+    # given Boris's card and a receipt imported for him
+    load(world, "clients", "Имя;E-mail\nБорис;boris@example.ru\n")
+    boris = Client.objects.get(first_name="Борис")
+    load(world, "purchases", "Номер чека;Дата;E-mail;Артикул;Цена\nR-9;01.10.2026 10:00;"
+         "boris@example.ru;00123;45 900,00\n")  # fmt: skip
+    receipt = Purchase.objects.get(receipt_number="R-9")
+    shown = [(receipt.pk, receipt.purchased_at, "45900.00", ["Кольцо «Ива»"])]
+    # when the manager merges Boris into Anna's card
+    merge = client_merge(actor=world.manager, survivor=world.client, other=boris)
+    # then Anna's timeline shows Boris's receipt, and after the undo Boris's does again
+    assert purchase_entries(world) == shown
+    client_merge_undo(actor=world.manager, merge=merge)
+    assert (purchase_entries(world), purchase_entries(world, boris)) == ([], shown)
+
+
+def test_receipts_and_articles_go_only_with_the_lines_that_refer_to_them(
+    world: World, catalogue: None
+) -> None:
+    # given a stored receipt with two lines, each of a known article
+    load(world, "purchases", PURCHASES)
+    receipt = Purchase.objects.get(receipt_number="R-1")
+    ring, earrings = Product.objects.get(sku="00123"), Product.objects.get(sku="00124")
+    # when the receipt or an article is deleted under its lines (lines have no constraint)
+    # then PostgreSQL's guards refuse; SQLite has one writer, nothing to guard against
+    if connection.vendor == "postgresql":
+        for model, pk in ((Purchase, receipt.pk), (Product, ring.pk)):
+            with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as sql:
+                sql.execute(f"DELETE FROM {model._meta.db_table} WHERE id = %s", [pk])
+    # and Django's deletes, which clear the lines first, go through
+    ring.delete()
+    assert list(receipt.lines.values_list("product_id", flat=True)) == [None, earrings.pk]
+    receipt.delete()
+    assert not PurchaseLine.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_of_receipts_load_side_by_side_as_they_would_one_by_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a catalogue and nine receipts of one or two lines, two lines per chunk
+    load(world, "products", PRODUCTS)
+    monkeypatch.setattr(importing, "CHUNK_LINES", 2)
+    loaded_by = set()
+    load_chunk = importing._load_chunk
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        loaded_by.add(threading.current_thread().name.split("_")[0])
+        return load_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "_load_chunk", spy)
+    text = "Номер чека;Дата;Телефон;Артикул;Количество;Цена\n" + "".join(
+        f"R-{n};0{n}.10.2026 12:00;8 916 123-45-67;{sku};1;1 000,00\n"
+        for n in range(1, 10)
+        for sku in ("00123", "00124")[: 1 + n % 2]
+    )
+    # when the file is imported, then imported again
+    first, again = load(world, "purchases", text), load(world, "purchases", text)
+    # then PostgreSQL loaded the chunks on the import's own connections, SQLite on its one
+    assert loaded_by == ({"import"} if connection.vendor == "postgresql" else {"MainThread"})
+    assert (counts(first), counts(again)) == ((9, 0, 0, 0), (0, 0, 9, 0))
+    assert (Purchase.objects.count(), PurchaseLine.objects.count()) == (9, 14)
+    world.client.refresh_from_db()
+    assert (world.client.purchase_count, world.client.last_purchase_at) == (
+        9,
+        datetime(2026, 10, 9, 12, tzinfo=ZoneInfo(world.store.time_zone)),
+    )
+
+
+def test_a_receipt_gone_before_its_rewrite_fails_the_run_without_leaving_lines(
+    world: World, catalogue: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given R-1 stored, and a corrected export read while someone deletes R-1
+    load(world, "purchases", PURCHASES)
+    lines_before = list(PurchaseLine.objects.values_list("pk", flat=True))
+    read = importing._existing_receipts
+
+    def read_then_deleted(*args):  # type: ignore[no-untyped-def]
+        return read(*args).with_columns(pl.col("old_id") + 10**9)  # ids nobody has
+
+    monkeypatch.setattr(importing, "_existing_receipts", read_then_deleted)
+    corrected = PURCHASES.replace("2;32 000,50;1 000,00", "2;31 000,00;1 000,00")
+    # when the export is imported, then imported again
+    with pytest.raises(IntegrityError):
+        load(world, "purchases", corrected)
+    failed = ImportRun.objects.latest("pk")
+    monkeypatch.undo()
+    # then the first run failed, naming the receipt, and wrote no line for a missing receipt
+    assert (failed.status, "R-1" in failed.error) == (ImportStatus.FAILED, True)
+    assert list(PurchaseLine.objects.values_list("pk", flat=True)) == lines_before
+    # and the next run completes the import
+    assert counts(load(world, "purchases", corrected)) == (0, 1, 0, 3)
 
 
 def test_a_receipt_of_another_client_is_refused(world: World, catalogue: None) -> None:

@@ -528,7 +528,7 @@ def plan_worker(
     for kind, day in passes if "replan" in wanted else ():
         if kind == "replan_initial":
             _clear_touchpoints()
-        wall, stats = _replan_all(ids, day, processes)
+        wall, stats, db_cpu = _replan_all(ids, day, processes)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         yield {
@@ -537,8 +537,13 @@ def plan_worker(
             "projected_1m_seconds": round(wall * 1_000_000 / len(ids), 1),
             "budget_1m_seconds": PLAN_BUDGET_SECONDS_1M,
             "inserted": stats.inserted, "deleted": stats.deleted, "kept": stats.kept,
+            "unchanged_clients": stats.unchanged,
             "load_cpu_s": round(stats.load_seconds, 1), "plan_cpu_s": round(stats.plan_seconds, 1),
             "save_cpu_s": round(stats.save_seconds, 1),
+            "load_process_cpu_s": round(stats.load_cpu, 1),
+            "plan_process_cpu_s": round(stats.plan_cpu, 1),
+            "save_process_cpu_s": round(stats.save_cpu, 1),
+            "db_cpu_s": None if db_cpu is None else round(db_cpu, 1),
         }  # fmt: skip
 
     if "one_client" in wanted:
@@ -560,21 +565,42 @@ def _clear_touchpoints() -> None:
             cursor.execute(f"DELETE FROM {table}")
 
 
-def _replan_part(ids: list[int], day: str) -> Any:
-    """One process's share of a full re-plan (runs in a forked child)."""
+def _replan_part(ids: list[int], day: str) -> tuple[Any, float | None]:
+    """One process's share of a full re-plan (runs in a forked child), and the CPU seconds its
+    database connection's server process spent meanwhile (None where it cannot be read)."""
     from django.db import connections
 
     from rapport.outreach.services import plans_rebuild
 
     try:
-        return plans_rebuild(client_ids=ids, today=datetime.fromisoformat(day).date())
+        before = _backend_cpu()
+        stats = plans_rebuild(client_ids=ids, today=datetime.fromisoformat(day).date())
+        after = _backend_cpu()
+        return stats, None if before is None or after is None else after - before
     finally:
         connections.close_all()
 
 
-def _replan_all(ids: list[int], day: Any, processes: int) -> tuple[float, Any]:
+def _backend_cpu() -> float | None:
+    """CPU seconds (user + system) of this connection's PostgreSQL server process, read from
+    ``/proc`` when the server runs on this machine: the planner's queries cost CPU there too,
+    on the same cores (None on SQLite or elsewhere)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _replan_all(ids: list[int], day: Any, processes: int) -> tuple[float, Any, float | None]:
     """Re-plan every client: in this process, or split in contiguous halves over forked
-    processes (PostgreSQL only; each child opens its own connection)."""
+    processes (PostgreSQL only; each child opens its own connection). Also the database
+    server's CPU seconds for it, summed over the connections (None where unknown)."""
     import multiprocessing
 
     from django.db import connections
@@ -583,17 +609,19 @@ def _replan_all(ids: list[int], day: Any, processes: int) -> tuple[float, Any]:
 
     started = time.perf_counter()
     if processes == 1:
-        stats = _replan_part(ids, day.isoformat())
+        results = [_replan_part(ids, day.isoformat())]
     else:
         connections.close_all()  # never share a connection with a child
         size = -(-len(ids) // processes)
         parts = [(ids[i : i + size], day.isoformat()) for i in range(0, len(ids), size)]
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             results = pool.starmap(_replan_part, parts)
-        stats = PlanStats()
-        for part in results:
-            stats.add(part)
-    return time.perf_counter() - started, stats
+    stats = PlanStats()
+    for part, _ in results:
+        stats.add(part)
+    db_cpu = [seconds for _, seconds in results]
+    total = None if None in db_cpu else sum(s for s in db_cpu if s is not None)
+    return time.perf_counter() - started, stats, total
 
 
 def _one_client_latency(ids: list[int], day: Any, samples: int, seed: int) -> dict[str, Any]:

@@ -46,11 +46,11 @@
     return channel === "email" ? encoded.replace(/%0A/g, "%0D%0A") : encoded;
   }
 
-  // Today: the one-tap link carries the message as it is being edited.
+  // Today: the one-tap link (in the draft's own form) carries the message as it is being edited.
   document.addEventListener("input", function (event) {
     var area = event.target;
-    if (!area.matches || !area.matches("textarea[data-draft]")) return;
-    var link = document.querySelector('a[data-link-for="' + area.dataset.draft + '"]');
+    if (!area.matches || !area.matches("textarea[data-draft]") || !area.form) return;
+    var link = area.form.querySelector("a[data-link-template]");
     var template = link && link.getAttribute("data-link-template");
     if (template) {
       link.setAttribute("href", template.replace("RAPPORTDRAFTTEXT", encode(area.value, link.dataset.channel)));
