@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from rapport.accounts.models import Store
 from rapport.accounts.selectors import home_store_for, scope_for
@@ -11,11 +12,12 @@ _NOT_READ = object()
 
 
 def rapport(request: HttpRequest) -> dict[str, Any]:
-    """The acting user's reach and home store, for the layout and the formatting filters."""
+    """The acting user's reach and home store, for the layout and the formatting filters (the
+    store read only by a template that shows it: an htmx fragment does not)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"scope": scope_for(user), "home_store": _home_store(request)}
+    return {"scope": scope_for(user), "home_store": SimpleLazyObject(lambda: _home_store(request))}
 
 
 def home_store_known(request: HttpRequest, store: Store | None) -> None:

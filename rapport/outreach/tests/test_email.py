@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import socket
 from collections.abc import Iterator
+from datetime import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -21,7 +22,7 @@ from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
 from rapport.clients.services import client_update, consent_set
 from rapport.outreach.choices import Occasion, Outcome, TouchpointStatus
 from rapport.outreach.jobs import touchpoint_email_send
-from rapport.outreach.models import Contact, Touchpoint
+from rapport.outreach.models import Contact, Standard, Touchpoint
 from rapport.testing import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,6 +77,8 @@ def run_worker() -> None:
 def test_the_consultant_has_rapport_send_the_e_mail_once(
     world: World, smtp: Inbox, worker_signals: None
 ) -> None:
+    # No quiet hours, so the worker sends at once whatever the hour the suite runs at.
+    Standard.objects.create(store=world.store, quiet_from=time(0), quiet_until=time(0))
     today = timezone.localdate()
     consent_set(
         actor=world.owner,
