@@ -399,7 +399,9 @@ def test_today_costs_the_same_queries_for_one_or_many_contacts(
     assert len(response.context["page"].waiting) == 1
 
 
-def test_the_more_menu_is_not_on_the_page_but_loads_when_opened(world: World) -> None:
+def test_the_more_menu_is_not_on_the_page_but_loads_when_opened(
+    world: World, django_assert_num_queries: Any
+) -> None:
     point = birthday_today(world)
     browser = Browser()
     browser.force_login(world.owner)
@@ -407,8 +409,11 @@ def test_the_more_menu_is_not_on_the_page_but_loads_when_opened(world: World) ->
     snooze_url = reverse("outreach:snooze", args=[point.pk])
 
     page = browser.get(reverse("outreach:today")).content.decode()
-    menu = browser.get(menu_url, headers={"HX-Request": "true"})
+    # session, user, scope, the touchpoint (a fragment: the layout's home store is not read)
+    with django_assert_num_queries(4):
+        menu = browser.get(menu_url, headers={"HX-Request": "true"})
 
+    assert '<span class="store">Бутик на Тверской</span>' in page  # the layout's, no query
     assert f'hx-get="{menu_url}"' in page
     assert snooze_url not in page
     assert menu.status_code == 200
