@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from rapport.clients.models import Client, ContactPoint
 from rapport.core import agenda as agenda_core
 from rapport.core import drafts
 from rapport.core.deeplinks import deep_link
-from rapport.outreach.choices import Outcome, TouchpointStatus
+from rapport.outreach.choices import TouchpointStatus
 from rapport.outreach.models import Contact, OccasionTemplate, Standard, Touchpoint
 
 UPCOMING_DAYS = 7
@@ -508,13 +508,6 @@ def _month_start(day: date) -> date:
 def _add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def outcomes_for(point: Touchpoint) -> Sequence[Outcome]:
-    """The outcomes offered for a touchpoint: a waiting one is no longer 'sent'."""
-    if point.status == TouchpointStatus.WAITING:
-        return [o for o in Outcome if o != Outcome.SENT]
-    return list(Outcome)
 
 
 CALENDAR_DAYS_BACK = 7

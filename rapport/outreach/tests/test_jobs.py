@@ -13,9 +13,15 @@ from django_tasks_db.models import DBTaskResult
 
 from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
 from rapport.clients.services import consent_set
-from rapport.outreach.jobs import nightly_enqueue, replan_all, replan_clients
+from rapport.outreach.jobs import (
+    nightly_enqueue,
+    replan_all,
+    replan_clients,
+    replan_range,
+    replan_slices,
+)
 from rapport.outreach.models import NightlyRun, Touchpoint
-from rapport.testing import World
+from rapport.testing import World, make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,18 +69,54 @@ def test_the_nightly_re_plan_is_queued_once_after_three_and_the_worker_runs_it(
     queued = DBTaskResult.objects.get()
     assert (str(queued.id), queued.task_path) == (run.task_id, "rapport.outreach.jobs.nightly")
 
-    run_worker()
+    run_worker()  # runs the nightly job, then the re-plan slice it queued
 
     queued.refresh_from_db()
     planned = Touchpoint.objects.filter(client=world.client).count()
     assert planned > 0
     assert queued.status == "SUCCESSFUL"
-    summary = (queued.return_value or {})["plans"]
+    assert (queued.return_value or {})["scores"]["clients"] == 1  # scored before it was planned
+    assert (queued.return_value or {})["plans"] == {"slices": 1}
+    # the worker's own check found tonight's row, so the slice is the only other job
+    part = DBTaskResult.objects.exclude(pk=queued.pk).get()
+    assert (part.task_path, part.status, part.args_kwargs["args"]) == (
+        "rapport.outreach.jobs.replan_range", "SUCCESSFUL",
+        [world.client.pk, world.client.pk, timezone.localdate().isoformat()],
+    )  # fmt: skip
+    summary = part.return_value or {}
     assert {k: summary[k] for k in ("clients", "inserted", "deleted", "kept")} == {
         "clients": 1, "inserted": planned, "deleted": 0, "kept": 0,
     }  # fmt: skip
-    assert (queued.return_value or {})["scores"]["clients"] == 1  # scored before it was planned
-    assert DBTaskResult.objects.count() == 1  # the worker's own check found tonight's row
+
+
+def test_the_nightly_re_plan_is_cut_into_slices_of_consecutive_ids() -> None:
+    ids = [3, 4, 7, 9, 10, 12, 20]
+
+    assert replan_slices(ids, size=3) == [(3, 7), (9, 12), (20, 20)]
+    assert replan_slices(ids, size=7) == [(3, 20)]
+    assert replan_slices([], size=3) == []
+
+
+def test_a_slice_re_plans_the_active_clients_between_its_ids(
+    world: World, worker_signals: None
+) -> None:
+    with_consent(world)
+    NightlyRun.objects.create(job="nightly", on=timezone.localdate())  # tonight's is done
+    other = make_client(world.owner, world.store, first_name="Ольга", phone="+79161234567")
+    consent_set(
+        actor=world.owner,
+        client=other,
+        channel=Channel.WHATSAPP,
+        status=ConsentStatus.GRANTED,
+        source=ConsentSource.IN_STORE_FORM,
+    )
+    Touchpoint.objects.all().delete()
+
+    replan_range.enqueue(other.pk, other.pk + 10)
+    run_worker()
+
+    assert Touchpoint.objects.filter(client=world.client).count() == 0  # before the slice
+    assert Touchpoint.objects.filter(client=other).exists()
 
 
 def test_the_next_night_is_queued_again(world: World) -> None:
