@@ -58,14 +58,23 @@ class Standard(models.Model):
 class Touchpoint(models.Model):
     """A planned contact with a client: when, why, in which category and on which channel."""
 
+    # No single-column index on the three keys below: the composite indexes of Meta lead with
+    # them (a re-plan writes millions of rows; each index costs every one of them).
     client = models.ForeignKey(
-        "clients.Client", on_delete=models.CASCADE, related_name="touchpoints"
+        "clients.Client", on_delete=models.CASCADE, related_name="touchpoints", db_index=False
     )
     # The client's store and consultant when planned (kept in step by reassignment), so Today
     # reads one index instead of joining a consultant's whole book.
-    store = models.ForeignKey("accounts.Store", on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        "accounts.Store", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     due_on = models.DateField(_("date"))
     window_start = models.DateField()
@@ -80,8 +89,13 @@ class Touchpoint(models.Model):
     may_break_min_gap = models.BooleanField(default=False)
     is_manual = models.BooleanField(default=False)
     priority = models.PositiveSmallIntegerField(default=0)
-    relative = models.ForeignKey(
-        "clients.Relative", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    relative = models.ForeignKey(  # indexed where set (most touchpoints name no relative)
+        "clients.Relative",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     merged_occasions = models.JSONField(default=list, blank=True)
     reason = models.JSONField(default=dict, blank=True)
@@ -98,6 +112,11 @@ class Touchpoint(models.Model):
             models.Index(fields=["client", "status", "due_on"], name="touchpoint_client_idx"),
             models.Index(fields=["assignee", "status", "due_on"], name="touchpoint_assignee_idx"),
             models.Index(fields=["store", "status", "due_on"], name="touchpoint_store_idx"),
+            models.Index(
+                fields=["relative"],
+                name="touchpoint_relative_idx",
+                condition=models.Q(relative__isnull=False),
+            ),
         ]
         verbose_name = _("touchpoint")
         verbose_name_plural = _("touchpoints")

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from rapport.accounts.choices import Role
 from rapport.accounts.models import User
 from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
+from rapport.clients.models import Client
 from rapport.clients.services import consent_set
 from rapport.core import drafts, planner
 from rapport.outreach.choices import Occasion, TouchpointStatus
@@ -290,7 +291,13 @@ def test_changing_the_plan_rules_re_plans_the_store_after_commit(
 ) -> None:
     # the re-plan job runs as soon as it is queued
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    # given a client with a plan under the default standard
+    # given a client with a plan under the default standard, her birthday in about three months
+    # (a new client without purchases is otherwise greeted at New Year only, which may be near)
+    today = timezone.localdate()
+    birthday = today + timedelta(days=90)
+    if (birthday.month, birthday.day) == (2, 29):
+        birthday += timedelta(days=1)
+    Client.objects.filter(pk=world.client.pk).update(birthday=birthday.replace(year=1990))
     consent_set(
         actor=None,
         client=world.client,
@@ -298,7 +305,6 @@ def test_changing_the_plan_rules_re_plans_the_store_after_commit(
         status=ConsentStatus.GRANTED,
         source=ConsentSource.IN_STORE_FORM,
     )
-    today = timezone.localdate()
     assert Touchpoint.objects.filter(client=world.client, due_on__gt=today + timedelta(days=30))
     # when the manager changes only Today's capacity, nothing is re-planned
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
