@@ -702,10 +702,12 @@ def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Tou
     p0 = today - timedelta(days=standard.min_gap)
     if ref is not None and ref >= p0:
         p0 = ref
-    else:  # no recent contact: spread such clients' first contacts over the coming weeks
-        p0 += timedelta(
-            days=client.id % (min(standard.min_gap, standard.max_gap - standard.min_gap) + 1)
-        )
+    else:
+        # No recent contact: such clients' first contacts are spread over the coming weeks, each
+        # client on its own day of a fixed cycle (by id), so tomorrow's plan puts it on the same
+        # date rather than one day later (a first contact counted from today would never come).
+        cycle = min(standard.min_gap, standard.max_gap - standard.min_gap) + 1
+        p0 += timedelta(days=(client.id - today.toordinal()) % cycle)
     earliest = p0 + timedelta(days=standard.min_gap)
 
     if client.status == "former":

@@ -8,7 +8,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rapport.core.planner import (
@@ -215,6 +215,29 @@ def test_deterministic_and_in_horizon(case: tuple[PlanClient, date]) -> None:
         assert t.category in ("selling", "personal", "useful")
 
 
+def win_back_days(plan: tuple[Touchpoint, ...]) -> set[date]:
+    return {t.date for t in plan if "win_back" in (t.occasion, *t.merged_occasions)}
+
+
+@fast
+@given(clients(statuses=("dormant",)), st.integers(1, 10**6))
+def test_a_first_contact_after_silence_keeps_its_day_from_one_night_to_the_next(
+    case: tuple[PlanClient, date], pk: int
+) -> None:
+    # A dormant client nobody has contacted: her win-back is spread over the coming weeks by id;
+    # re-planned the next night, it must still be on the same day (were it counted from each
+    # night's today, it would move a day later every night and never come).
+    client, today = case
+    old = today - timedelta(days=60)
+    client = dataclasses.replace(
+        client, id=pk, last_contact=None, visits=(), manual=(),
+        purchases=tuple(p for p in client.purchases if p.date < old),
+    )  # fmt: skip
+    planned = win_back_days(build_plan(client, STANDARD, today))
+    assume(planned and min(planned) > today)
+    assert min(planned) in win_back_days(build_plan(client, STANDARD, today + timedelta(days=1)))
+
+
 SELLING_OCCASIONS = frozenset({
     "relative_birthday_gift", "anniversary_gift", "holiday_gift_ideas", "event_invitation",
     "win_back", "new_arrivals", "complement",
@@ -350,12 +373,17 @@ def test_olga_regular_unseen_for_twelve_weeks_gets_win_back_first() -> None:
     plan = build_plan(client, STANDARD, today)
     first = next(t for t in plan if not t.is_fixed)
     # Not contacted for 30 days: like every client without a recent contact, her first contact
-    # is spread over the next three weeks by her id (2 % 22 = 2 days), not piled onto today.
+    # is spread over the next three weeks, on her own day of a 22-day cycle ((2 - 739943) % 22
+    # = 7 days from today), not piled onto today.
     assert (first.occasion, first.date, first.channel) == (
         "win_back",
-        today + timedelta(days=2),
+        today + timedelta(days=7),
         "whatsapp",
     )
+    # planned again on the following days, it stays on its day until the day comes
+    for later in range(1, 8):
+        again = build_plan(client, STANDARD, today + timedelta(days=later))
+        assert next(t for t in again if not t.is_fixed).date == today + timedelta(days=7)
     assert first.reason_params["days_since_purchase"] == 84
     assert first.reason_params["typical_interval_days"] == 49
 
