@@ -779,7 +779,7 @@ def _after_visit(client: PlanClient, ctx: _Context, purchases: list[PlanPurchase
             and "feedback" not in disabled:  # fmt: skip
         where = ctx.place(last_visit + _TWO_DAYS, 0, 5)
         if where is not None:
-            params = {"visit_date": last_visit.isoformat(), "days_since": (today - last_visit).days}
+            params = {"visit_date": last_visit.isoformat()}
             items.append(_Item(*where, "feedback", USEFUL, False, True, None, params, _FEEDBACK))
     flexible: list[_Item] = []
     if client.status in ("dormant", "regular", "vip") and "win_back" not in disabled:
@@ -788,10 +788,11 @@ def _after_visit(client: PlanClient, ctx: _Context, purchases: list[PlanPurchase
         if client.status == "dormant" or (
             ratio is not None and ratio > standard.overdue_ratio_winback
         ):
+            # Dates, not day counts: a reason that changed every day would rewrite the row
+            # every night; the page counts the days when it shows them.
             params = {
-                "days_since_purchase": (today - purchases[-1].date).days if purchases else None,
+                "last_purchase_date": purchases[-1].date.isoformat() if purchases else None,
                 "typical_interval_days": interval,
-                "overdue_ratio": round(ratio, 2) if ratio is not None else None,
             }
             flexible.append(_Item(earliest, earliest, earliest + _DAYS[7], "win_back", SELLING,
                                   False, False, None, params, _WIN_BACK))  # fmt: skip

@@ -384,7 +384,7 @@ def test_olga_regular_unseen_for_twelve_weeks_gets_win_back_first() -> None:
     for later in range(1, 8):
         again = build_plan(client, STANDARD, today + timedelta(days=later))
         assert next(t for t in again if not t.is_fixed).date == today + timedelta(days=7)
-    assert first.reason_params["days_since_purchase"] == 84
+    assert first.reason_params["last_purchase_date"] == "2026-08-31"  # 84 days before
     assert first.reason_params["typical_interval_days"] == 49
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.safestring import SafeData, SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -119,15 +119,15 @@ def reason(point: Touchpoint | AgendaPoint) -> str:
         return _("First purchase: %(items)s") % {"items": _items(p.get("items"))}
     if occasion == Occasion.CARE_TIPS:
         return _("Care tips for %(items)s") % {"items": _items(p.get("items"))}
-    if (
-        occasion == Occasion.WIN_BACK
-        and p.get("days_since_purchase")
-        and p.get("typical_interval_days")
-    ):
-        return _("%(days)s days since the last purchase; usually buys every %(usual)s days") % {
-            "days": p["days_since_purchase"],
-            "usual": round(p["typical_interval_days"]),
-        }
+    if occasion == Occasion.WIN_BACK and p.get("typical_interval_days"):
+        days = p.get("days_since_purchase")  # as planned before December 2026
+        if p.get("last_purchase_date"):
+            days = (timezone.localdate() - date.fromisoformat(p["last_purchase_date"])).days
+        if days:
+            return _("%(days)s days since the last purchase; usually buys every %(usual)s days") % {
+                "days": days,
+                "usual": round(p["typical_interval_days"]),
+            }
     return str(Occasion(occasion).label) if occasion in Occasion.values else occasion
 
 

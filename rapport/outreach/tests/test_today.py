@@ -594,3 +594,21 @@ def test_a_manager_sees_the_contacts_of_clients_without_a_consultant(world: Worl
     assert browser.get(url).status_code == 404
     browser.force_login(world.stranger)
     assert agenda_for(user=world.stranger, day=timezone.localdate(), unassigned=True).items == []
+
+
+def test_a_win_back_counts_the_days_since_the_purchase_on_the_day_it_is_shown() -> None:
+    from rapport.outreach.templatetags.outreach_tags import reason
+
+    today = timezone.localdate()
+    planned = Touchpoint(
+        occasion=Occasion.WIN_BACK,
+        reason={"last_purchase_date": (today - timedelta(days=84)).isoformat(),
+                "typical_interval_days": 49.0},
+    )  # fmt: skip
+    older = Touchpoint(  # as planned before the reason held the date
+        occasion=Occasion.WIN_BACK,
+        reason={"days_since_purchase": 70, "typical_interval_days": 49.0, "overdue_ratio": 1.43},
+    )
+    with translation.override("en"):
+        assert reason(planned) == "84 days since the last purchase; usually buys every 49 days"
+        assert reason(older) == "70 days since the last purchase; usually buys every 49 days"
