@@ -1,8 +1,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from rapport.testing import World, make_world
+
+# Property tests check behaviour; speed has its benchmarks (`rapport bench`). Hypothesis's
+# default 200 ms per example is a timing assertion that a busy CI machine can miss (the first
+# call that loads phone metadata, a garbage collection), so there is none.
+hypothesis_settings.register_profile("rapport", deadline=None)
+hypothesis_settings.load_profile("rapport")
 
 
 @pytest.fixture(autouse=True)
