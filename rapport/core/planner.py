@@ -636,8 +636,11 @@ _DATE_AMOUNT = attrgetter("date", "amount")
 
 
 def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _Filler) -> None:
-    """Insert fillers where neighbours (``p0`` and ``end`` count as edges) are > max_gap apart,
-    evenly spaced: the spacing then lies in (max_gap/2, max_gap], so >= min_gap."""
+    """Insert fillers where neighbours (``p0`` and ``end`` count as edges) are > max_gap apart:
+    between two contacts evenly spaced, so the spacing lies in (max_gap/2, max_gap] (>= min_gap);
+    after the last one every max_gap days. The horizon's edge is not a contact, and moves a day
+    every night: spacing the last stretch by it would move every one of its fillers each night,
+    where a fixed step only adds one when the edge has moved max_gap days on."""
     max_gap = standard.max_gap
     added = False
     prev_date, prev_cat = p0, None
@@ -648,7 +651,8 @@ def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _
             n = -(-gap // max_gap)
             prev = prev_cat
             for k in range(1, n):
-                new = filler.make(prev_date + timedelta(days=k * gap // n), prev,
+                step = k * max_gap if item is None else k * gap // n
+                new = filler.make(prev_date + timedelta(days=step), prev,
                                   cat_b if k == n - 1 else None)  # fmt: skip
                 items.append(new)
                 prev = new.category

@@ -469,3 +469,24 @@ def test_timing_under_two_ms_per_client() -> None:
     per_client_ms = (time.perf_counter() - start) / 500 * 1000
     print(f"build_plan: {per_client_ms:.3f} ms per client")
     assert per_client_ms < 2
+
+
+def test_the_plans_far_end_stays_put_as_the_horizon_moves() -> None:
+    # A regular client contacted ten days ago, her birthday in spring, in a store that greets no
+    # holidays: after the birthday, eight months up to the horizon's edge are filled. From one
+    # day to the next the edge moves a day, and the contacts already planned keep their days
+    # (spread up to the edge, they moved every night).
+    today = date(2026, 12, 6)
+    standard = Standard(greeted_dates=())
+    client = PlanClient(5, "regular", frozenset({"whatsapp"}), birthday=date(1985, 4, 10),
+                        last_contact=today - timedelta(days=10))  # fmt: skip
+    edge = today + timedelta(days=standard.horizon_days)
+    first = [(t.date, t.occasion) for t in build_plan(client, standard, today)]
+    assert first[-2:] == [(date(2027, 10, 7), "personal_checkin"),
+                          (date(2027, 11, 21), "personal_checkin")]  # fmt: skip
+    for k in range(1, 11):  # (while her last contact is recent: p0 is that contact)
+        day = today + timedelta(days=k)
+        plan = build_plan(client, standard, day)
+        assert [(t.date, t.occasion) for t in plan if t.date <= edge] == [
+            entry for entry in first if entry[0] >= day
+        ], k
