@@ -9,13 +9,16 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
+from rapport.clients.models import Client
 from rapport.clients.services import consent_set
+from rapport.outreach import services
 from rapport.outreach.choices import TouchpointStatus
 from rapport.outreach.models import Touchpoint
-from rapport.testing import World
+from rapport.testing import World, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +110,50 @@ def test_replan_needs_exactly_one_target(world: World) -> None:
         run("replan")
     with pytest.raises(CommandError, match="no client 999999"):
         run("replan", "--client", "999999")
+
+
+def with_consent(client: Client) -> None:
+    consent_set(
+        actor=None,
+        client=client,
+        channel=Channel.WHATSAPP,
+        status=ConsentStatus.GRANTED,
+        source=ConsentSource.IN_STORE_FORM,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replan_in_several_processes_saves_what_one_process_would(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("several processes re-plan on PostgreSQL only")
+    clients = [world.client, *(
+        make_client(world.owner, world.store, first_name=name, phone=f"+7916123456{n}")
+        for n, name in enumerate(["Ольга", "Мария", "Елена"])
+    )]  # fmt: skip
+    for client in clients:
+        with_consent(client)
+    rows = Touchpoint.objects.count()
+    Touchpoint.objects.all().delete()
+    monkeypatch.setattr(services, "PROCESS_SLICE", 1)  # four slices for the two processes
+
+    out, _ = run("replan", "--all", "--processes", "2", "--json")
+    again, _ = run("replan", "--all", "--json")  # one process: nothing left to change
+
+    parallel, single = json.loads(out), json.loads(again)
+    assert rows > 0
+    assert (parallel["clients"], parallel["inserted"], parallel["deleted"]) == (4, rows, 0)
+    assert (single["clients"], single["inserted"], single["deleted"], single["kept"]) == (
+        4, 0, 0, rows,
+    )  # fmt: skip
+    assert Touchpoint.objects.count() == rows
+
+
+def test_replan_refuses_several_processes_on_sqlite(world: World) -> None:
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite only")
+    with pytest.raises(CommandError, match="--processes needs PostgreSQL"):
+        run("replan", "--all", "--processes", "2")
+    with pytest.raises(CommandError, match="--processes must be at least 1"):
+        run("replan", "--all", "--processes", "0")

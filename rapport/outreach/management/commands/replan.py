@@ -1,7 +1,9 @@
-"""``rapport replan [--all | --store ID | --client ID] [--json]``: rebuild contact plans now.
+"""``rapport replan [--all | --store ID | --client ID] [--processes N] [--json]``: rebuild
+contact plans now.
 
 A progress bar goes to stderr when stdout is a terminal; ``--json`` prints one summary line:
-clients, touchpoints inserted/deleted/kept, seconds and clients per second.
+clients, touchpoints inserted/deleted/kept, seconds and clients per second. ``--processes``
+spreads the work over that many processes on PostgreSQL (one per core the database can spare).
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
 from rapport.clients.models import Client
-from rapport.outreach.services import plans_rebuild
+from rapport.outreach.services import plans_rebuild_in_processes
 
 
 class Command(BaseCommand):
@@ -28,6 +31,10 @@ class Command(BaseCommand):
         which.add_argument("--store", type=int, help="the clients of this store (id)")
         which.add_argument("--client", type=int, help="one client (id)")
         parser.add_argument("--date", type=date.fromisoformat, help="plan as of (default today)")
+        parser.add_argument(
+            "--processes", type=int, default=1,
+            help="processes to share the work (PostgreSQL only; default 1)",
+        )  # fmt: skip
         parser.add_argument("--json", action="store_true", help="one JSON summary line")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -45,15 +52,25 @@ class Command(BaseCommand):
                     f"client {options['client']} has been merged into client {merged_into}"
                 )
             clients = clients.filter(pk=options["client"])
+        if options["processes"] < 1:
+            raise CommandError("--processes must be at least 1")
+        if options["processes"] > 1 and connection.vendor != "postgresql":
+            raise CommandError(
+                "--processes needs PostgreSQL: SQLite lets one process write at a time"
+            )
         ids = list(clients.values_list("pk", flat=True))
         if options["client"] is not None and not ids:
             raise CommandError(f"no client {options['client']}")
+        tqdm.monitor_interval = 0  # no monitor thread: the processes are forked from this one
         bar = tqdm(
             total=len(ids), unit=" clients", file=sys.stderr, disable=not self.stdout.isatty()
         )
         with bar:
-            stats = plans_rebuild(
-                client_ids=ids, today=options["date"] or timezone.localdate(), progress=bar.update
+            stats = plans_rebuild_in_processes(
+                client_ids=ids,
+                processes=options["processes"],
+                today=options["date"] or timezone.localdate(),
+                progress=bar.update,
             )
         summary = stats.as_dict()
         if options["json"]:
