@@ -13,8 +13,9 @@ from django.utils.translation import gettext
 from rapport.accounts.choices import Role
 from rapport.accounts.models import Store, User
 from rapport.accounts.services import membership_set, store_create, user_create
+from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
 from rapport.clients.models import Client
-from rapport.clients.services import client_create
+from rapport.clients.services import client_create, consent_set
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery staple"
@@ -64,6 +65,20 @@ def make_client(
         birthday=birthday,
         owner=owner,
     )
+
+
+def grant_consent(
+    client: Client, channel: str = Channel.WHATSAPP, *, actor: User | None = None
+) -> Client:
+    """The client agrees, on the store's form, to be contacted on ``channel``."""
+    consent_set(
+        actor=actor,
+        client=client,
+        channel=channel,
+        status=ConsentStatus.GRANTED,
+        source=ConsentSource.IN_STORE_FORM,
+    )
+    return client
 
 
 @dataclass

@@ -37,13 +37,15 @@ def _day(day: str | None) -> date:
 
 
 def _active_ids(
-    store_id: int | None = None, *, first: int = 0, last: int | None = None
+    store_id: int | None = None, *, first: int | None = None, last: int | None = None
 ) -> list[int]:
     """Every client's id (of a store; from ``first`` to ``last``), merged cards left out: they
     are empty shells."""
-    clients = Client.objects.filter(merged_into__isnull=True, pk__gte=first)
+    clients = Client.objects.filter(merged_into__isnull=True)
     if store_id is not None:
         clients = clients.filter(store_id=store_id)
+    if first is not None:
+        clients = clients.filter(pk__gte=first)
     if last is not None:
         clients = clients.filter(pk__lte=last)
     return list(clients.order_by("pk").values_list("pk", flat=True))

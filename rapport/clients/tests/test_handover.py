@@ -12,13 +12,13 @@ from django.utils import timezone
 
 from rapport.accounts.choices import Role
 from rapport.accounts.models import User
-from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
+from rapport.clients.choices import Channel
 from rapport.clients.models import Client
-from rapport.clients.services import client_reassign, consent_set
+from rapport.clients.services import client_reassign
 from rapport.outreach.choices import Category, Occasion, TouchpointStatus
 from rapport.outreach.models import Touchpoint
 from rapport.outreach.services import plan_rebuild
-from rapport.testing import World, make_client, make_user
+from rapport.testing import World, grant_consent, make_client, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -32,14 +32,7 @@ def browser_for(user: User) -> Browser:
 
 
 def consented(client: Client, channel: Channel) -> Client:
-    consent_set(
-        actor=None,
-        client=client,
-        channel=channel,
-        status=ConsentStatus.GRANTED,
-        source=ConsentSource.IN_STORE_FORM,
-    )
-    return client
+    return grant_consent(client, channel)
 
 
 def olgas_book(world: World) -> list[Client]:

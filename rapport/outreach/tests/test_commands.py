@@ -13,12 +13,11 @@ from django.db import connection
 from django.utils import timezone
 
 from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
-from rapport.clients.models import Client
 from rapport.clients.services import consent_set
 from rapport.outreach import services
 from rapport.outreach.choices import TouchpointStatus
 from rapport.outreach.models import Touchpoint
-from rapport.testing import World, make_client
+from rapport.testing import World, grant_consent, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -112,16 +111,6 @@ def test_replan_needs_exactly_one_target(world: World) -> None:
         run("replan", "--client", "999999")
 
 
-def with_consent(client: Client) -> None:
-    consent_set(
-        actor=None,
-        client=client,
-        channel=Channel.WHATSAPP,
-        status=ConsentStatus.GRANTED,
-        source=ConsentSource.IN_STORE_FORM,
-    )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_replan_in_several_processes_saves_what_one_process_would(
     world: World, monkeypatch: pytest.MonkeyPatch
@@ -133,7 +122,7 @@ def test_replan_in_several_processes_saves_what_one_process_would(
         for n, name in enumerate(["Ольга", "Мария", "Елена"])
     )]  # fmt: skip
     for client in clients:
-        with_consent(client)
+        grant_consent(client)
     rows = Touchpoint.objects.count()
     Touchpoint.objects.all().delete()
     monkeypatch.setattr(services, "PROCESS_SLICE", 1)  # four slices for the two processes

@@ -11,8 +11,6 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
-from rapport.clients.services import consent_set
 from rapport.outreach.jobs import (
     nightly_enqueue,
     replan_all,
@@ -21,7 +19,7 @@ from rapport.outreach.jobs import (
     replan_slices,
 )
 from rapport.outreach.models import NightlyRun, Touchpoint
-from rapport.testing import World, make_client
+from rapport.testing import World, grant_consent, make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,13 +38,7 @@ def run_worker() -> None:
 
 
 def with_consent(world: World) -> None:
-    consent_set(
-        actor=world.owner,
-        client=world.client,
-        channel=Channel.WHATSAPP,
-        status=ConsentStatus.GRANTED,
-        source=ConsentSource.IN_STORE_FORM,
-    )
+    grant_consent(world.client, actor=world.owner)
     Touchpoint.objects.all().delete()  # as if the client had never been planned
 
 
@@ -103,13 +95,7 @@ def test_a_slice_re_plans_the_active_clients_between_its_ids(
     with_consent(world)
     NightlyRun.objects.create(job="nightly", on=timezone.localdate())  # tonight's is done
     other = make_client(world.owner, world.store, first_name="Ольга", phone="+79161234567")
-    consent_set(
-        actor=world.owner,
-        client=other,
-        channel=Channel.WHATSAPP,
-        status=ConsentStatus.GRANTED,
-        source=ConsentSource.IN_STORE_FORM,
-    )
+    grant_consent(other, actor=world.owner)
     Touchpoint.objects.all().delete()
 
     replan_range.enqueue(other.pk, other.pk + 10)

@@ -21,7 +21,7 @@ from rapport.outreach.choices import Occasion, TouchpointStatus
 from rapport.outreach.models import Touchpoint
 from rapport.outreach.services import plan_rebuild
 from rapport.sales.services import LineInput, purchase_record, visit_record
-from rapport.testing import World
+from rapport.testing import World, grant_consent
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +31,7 @@ def planned(world: World) -> list[Touchpoint]:
 
 
 def grant_whatsapp(world: World) -> None:
-    consent_set(
-        actor=world.owner,
-        client=world.client,
-        channel=Channel.WHATSAPP,
-        status=ConsentStatus.GRANTED,
-        source=ConsentSource.IN_STORE_FORM,
-    )
+    grant_consent(world.client, actor=world.owner)
 
 
 def test_without_consent_nothing_is_planned(world: World) -> None:

@@ -23,13 +23,13 @@ from rapport.clients.choices import (
     TimelineKind,
 )
 from rapport.clients.models import Client, Consent, TimelineEvent
-from rapport.clients.services import client_update, consent_set
+from rapport.clients.services import client_update
 from rapport.outreach import services
 from rapport.outreach.choices import Occasion, Outcome, TouchpointStatus
 from rapport.outreach.mailing import touchpoint_email_deliver
 from rapport.outreach.models import Contact, Touchpoint
 from rapport.outreach.selectors import agenda_for
-from rapport.testing import World, ru
+from rapport.testing import World, grant_consent, ru
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +42,7 @@ def english() -> Iterator[None]:
 
 
 def grant(world: World, channel: str = Channel.WHATSAPP) -> None:
-    consent_set(
-        actor=world.owner,
-        client=world.client,
-        channel=channel,
-        status=ConsentStatus.GRANTED,
-        source=ConsentSource.IN_STORE_FORM,
-    )
+    grant_consent(world.client, channel, actor=world.owner)
 
 
 def birthday_today(world: World) -> Touchpoint:
