@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from operator import attrgetter
 from statistics import median
-from typing import Any
+from typing import Any, NamedTuple
 
 import holidays
 
@@ -345,17 +345,18 @@ class _Context:
     to look at, yearly dates placed in the plan and the greeted-date anchors by audience (built
     once, reused)."""
 
-    __slots__ = ("disabled", "end", "greeted", "placed", "relatives", "standard", "today",
-                 "years")  # fmt: skip
+    __slots__ = ("disabled", "end", "greeted", "horizon", "placed", "relatives", "standard",
+                 "today", "years")  # fmt: skip
 
     def __init__(self, standard: Standard, today: date) -> None:
         self.standard, self.today = standard, today
-        self.end = today + timedelta(days=standard.horizon_days)
+        self.horizon = timedelta(days=standard.horizon_days)
+        self.end = today + self.horizon
         self.years = range(today.year - 1, self.end.year + 2)
         self.disabled = standard.disabled_occasions
-        self.placed: dict[tuple[int, ...], tuple[tuple[int, date, date, date, date], ...]] = {}
-        self.relatives: dict[tuple[int, int], tuple[_Birthday, ...]] = {}
-        self.greeted: dict[tuple[str, bool], tuple[tuple[Any, ...], ...]] = {}
+        self.placed: dict[tuple[int, ...], Any] = {}
+        self.relatives: dict[tuple[int, int], Any] = {}
+        self.greeted: dict[tuple[str, bool], Any] = {}
 
     def place(self, when: date, before: int, after: int) -> _Placed | None:
         """Where an anchor touched on ``when``, with a window from ``before`` days before to
@@ -370,40 +371,55 @@ class _Context:
         start = when - _DAYS[before] if before else when
         return when, start if start >= today else today, stop
 
+    def enters(self, when: date) -> date:
+        """The day an anchor touched on ``when``, beyond the horizon, enters the plan."""
+        return when - self.horizon
+
     def yearly(self, month: int, day: int, lead: int, before: int, after: int
-               ) -> tuple[tuple[int, date, date, date, date], ...]:  # fmt: skip
+               ) -> tuple[tuple[tuple[int, date, date, date, date], ...], date]:  # fmt: skip
         """A yearly date touched ``lead`` days ahead, placed in each year that may matter (29
-        February falls on the 28th in common years): ``(year, day, date, start, end)``."""
+        February falls on the 28th in common years): ``(year, day, date, start, end)``; and the
+        day its next occurrence beyond the horizon enters the plan."""
         key = (month, day, lead, before, after)
         found = self.placed.get(key)
         if found is None:
-            kept = []
+            kept, enters = [], date.max
             for year in self.years:
                 on = _on(year, month, day)
-                where = self.place(on - _DAYS[lead] if lead else on, before, after)
+                when = on - _DAYS[lead] if lead else on
+                where = self.place(when, before, after)
                 if where is not None:
                     kept.append((year, on, *where))
-            found = self.placed[key] = tuple(kept)
+                elif when > self.end:
+                    enters = min(enters, self.enters(when))
+            found = self.placed[key] = (tuple(kept), enters)
         return found
 
-    def relative_birthday(self, month: int, day: int) -> tuple[_Birthday, ...]:
+    def relative_birthday(self, month: int, day: int
+                          ) -> tuple[tuple[_Birthday, ...], date, date]:  # fmt: skip
         """A relative's birthday in each year where its gift idea (ten days ahead) or its
         greeting lands in the plan: ``(year, day, gift placement, greeting placement)``, a
-        placement being None where that one does not."""
+        placement being None where that one does not; and the days the next gift idea and the
+        next greeting beyond the horizon enter the plan."""
         found = self.relatives.get((month, day))
         if found is None:
             kept: list[_Birthday] = []
+            gift_enters = greeting_enters = date.max
             for year in self.years:
                 on = _on(year, month, day)
                 gift, greeting = self.place(on - _TEN, 4, 3), self.place(on, 0, 1)
                 if gift is not None or greeting is not None:
                     kept.append((year, on, gift, greeting))
-            found = self.relatives[month, day] = tuple(kept)
+                if gift is None and on - _TEN > self.end:
+                    gift_enters = min(gift_enters, self.enters(on - _TEN))
+                if greeting is None and on > self.end:
+                    greeting_enters = min(greeting_enters, self.enters(on))
+            found = self.relatives[month, day] = (tuple(kept), gift_enters, greeting_enters)
         return found
 
-    def greetings(self, gender: str, selling: bool) -> tuple[tuple[Any, ...], ...]:
+    def greetings(self, gender: str, selling: bool) -> tuple[tuple[tuple[Any, ...], ...], date]:
         """Holiday greeting and gift-idea anchors for a client's gender, as ``_Item`` arguments
-        (the parameters to copy)."""
+        (the parameters to copy); and the day the next one beyond the horizon enters the plan."""
         key = (gender, selling)
         found = self.greeted.get(key)
         if found is None:
@@ -417,11 +433,16 @@ class _Context:
                         specs.append((day - timedelta(days=12), 2, 2, "holiday_gift_ideas",
                                       SELLING, params))  # fmt: skip
             kept: list[tuple[Any, ...]] = []
+            enters = date.max
             for when, before, after, occasion, category, params in specs:
-                where = None if occasion in self.disabled else self.place(when, before, after)
+                if occasion in self.disabled:
+                    continue
+                where = self.place(when, before, after)
                 if where is not None:
                     kept.append((*where, occasion, category, params, PRIORITY[occasion]))
-            found = self.greeted[key] = tuple(kept)
+                elif when > self.end:
+                    enters = min(enters, self.enters(when))
+            found = self.greeted[key] = (tuple(kept), enters)
         return found
 
 
@@ -442,13 +463,17 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year
 
 
-def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool) -> list[_Item]:
-    """DESIGN §3 step 1–2: dated occasions with their categories (selling ones optional)."""
+def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool, bound: _Bound
+                   ) -> list[_Item]:  # fmt: skip
+    """DESIGN §3 step 1–2: dated occasions with their categories (selling ones optional).
+    ``bound`` learns when an occasion beyond the horizon enters it."""
     items: list[_Item] = []
     append, disabled = items.append, ctx.disabled
     born = client.birthday
     if born and "client_birthday" not in disabled:
-        for _, day, when, start, stop in ctx.yearly(born.month, born.day, 0, 0, 1):
+        placed, enters = ctx.yearly(born.month, born.day, 0, 0, 1)
+        bound.at(enters)
+        for _, day, when, start, stop in placed:
             params = {
                 "first_name": client.first_name,
                 "age": day.year - born.year,
@@ -463,7 +488,10 @@ def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool) -> list[_It
         greets = greet and rel.greet_directly
         if not rb or not (gift or greets):
             continue
-        for _, day, gift_at, greeting_at in ctx.relative_birthday(rb.month, rb.day):
+        placed, gift_enters, greeting_enters = ctx.relative_birthday(rb.month, rb.day)
+        bound.at(gift_enters if gift else date.max)
+        bound.at(greeting_enters if greets else date.max)
+        for _, day, gift_at, greeting_at in placed:
             gift_at = gift_at if gift else None
             greeting_at = greeting_at if greets else None
             if gift_at is None and greeting_at is None:
@@ -488,8 +516,9 @@ def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool) -> list[_It
             occasion, lead, before, after, category = "key_date", 0, 0, 1, PERSONAL
         if occasion in disabled:
             continue
-        for year, day, when, start, stop in ctx.yearly(kdate.month, kdate.day, lead, before,
-                                                       after):  # fmt: skip
+        placed, enters = ctx.yearly(kdate.month, kdate.day, lead, before, after)
+        bound.at(enters)
+        for year, day, when, start, stop in placed:
             if not kd.yearly and year != kdate.year:
                 continue
             params = {"key_date_id": kd.id, "kind": kind, "date": day.isoformat(),
@@ -497,9 +526,9 @@ def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool) -> list[_It
             append(_Item(when, start, stop, "personal_checkin" if occasion == "key_date"
                          else occasion, category, True, False, kd.relative_id, params,
                          PRIORITY[occasion]))  # fmt: skip
-    for when, start, stop, occasion, category, params, priority in ctx.greetings(
-        client.gender, selling
-    ):
+    greeted, enters = ctx.greetings(client.gender, selling)
+    bound.at(enters)
+    for when, start, stop, occasion, category, params, priority in greeted:
         append(_Item(when, start, stop, occasion, category, True, False, None, dict(params),
                      priority))  # fmt: skip
     if "purchase_anniversary" not in disabled and client.purchases:
@@ -515,7 +544,10 @@ def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool) -> list[_It
                 ahead.append((-p.amount, pd, day, p))
         ahead.sort(key=lambda entry: (entry[0], entry[1]))
         for _, pd, day, p in ahead[: ctx.standard.purchase_anniversaries_per_year]:
+            bound.at(day + _DAY)  # once it has passed, the next largest purchase's may come in
             where = ctx.place(day, 3, 3)
+            if where is None and day > ctx.end:
+                bound.at(ctx.enters(day))
             if where is not None:
                 params = {"purchase_date": pd.isoformat(), "items": p.items, "years": 1}
                 append(_Item(*where, "purchase_anniversary", PERSONAL, True, False, None, params,
@@ -523,6 +555,8 @@ def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool) -> list[_It
     if selling and "event_invitation" not in disabled:
         for ev in client.events:
             where = ctx.place(ev.date - _FOURTEEN, 7, 4)
+            if where is None and ev.date - _FOURTEEN > ctx.end:
+                bound.at(ctx.enters(ev.date - _FOURTEEN))
             if where is not None:
                 params = {"event_id": ev.id, "event_name": ev.name,
                           "event_date": ev.date.isoformat()}  # fmt: skip
@@ -635,12 +669,14 @@ _TWO_DAYS = 2 * _DAY
 _DATE_AMOUNT = attrgetter("date", "amount")
 
 
-def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _Filler) -> None:
+def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _Filler,
+          bound: _Bound) -> None:  # fmt: skip
     """Insert fillers where neighbours (``p0`` and ``end`` count as edges) are > max_gap apart:
     between two contacts evenly spaced, so the spacing lies in (max_gap/2, max_gap] (>= min_gap);
     after the last one every max_gap days. The horizon's edge is not a contact, and moves a day
     every night: spacing the last stretch by it would move every one of its fillers each night,
-    where a fixed step only adds one when the edge has moved max_gap days on."""
+    where a fixed step only adds one when the edge has moved max_gap days on (``bound`` learns
+    that day)."""
     max_gap = standard.max_gap
     added = False
     prev_date, prev_cat = p0, None
@@ -657,6 +693,9 @@ def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _
                 items.append(new)
                 prev = new.category
             added = True
+        if item is None:  # the last stretch gets one more filler once it is longer than n steps
+            steps = max(-(-gap // max_gap), 1)
+            bound.at(prev_date + timedelta(days=steps * max_gap - standard.horizon_days + 1))
         prev_date, prev_cat = b, cat_b
     if added:
         items.sort(key=_KEY)
@@ -686,22 +725,69 @@ def _fix_selling(items: list[_Item], standard: Standard, filler: _Filler | None)
 # --- the plan ---------------------------------------------------------------------------------
 
 
+class Plan(NamedTuple):
+    """A client's plan as :func:`plan_client` builds it.
+
+    ``stable_until`` is the first day on which a plan built from the same input may come out
+    different (``date.max``: never): on any day from the plan's day until the one before it,
+    :func:`build_plan` gives the same touchpoints. A re-plan can leave a client whose input did
+    not change alone until then (``docs/adr/0007-replan-only-what-can-change.md``)."""
+
+    touchpoints: tuple[Touchpoint, ...]
+    stable_until: date
+
+
+class _Bound:
+    """The earliest day so far on which the plan being built may change."""
+
+    __slots__ = ("day",)
+
+    def __init__(self) -> None:
+        self.day = date.max
+
+    def at(self, day: date) -> None:
+        if day < self.day:
+            self.day = day
+
+
 def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Touchpoint, ...]:
     """The client's touchpoints from ``today`` to ``today + horizon_days``, in date order."""
+    return plan_client(client, standard, today).touchpoints
+
+
+def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
+    """The client's touchpoints from ``today`` to ``today + horizon_days``, in date order, and
+    the first day on which they may change.
+
+    The plan depends on the day through a known set of rules, and each names the day it stops
+    holding: a window opening or a date passing (every item built, merged and dropped ones too),
+    an occasion entering the horizon, the last stretch getting one more filler, the first
+    contact's day passing (the silent client's next cycle, or the end of the spacing after the
+    last contact), a regular client becoming overdue for a win-back, and dated input (purchases,
+    visits, a contact) that lies after ``today``."""
     if client.status not in STATUSES:
         raise ValueError(f"unknown status {client.status!r}")
     channel = choose_channel(client)
     if client.is_blacklisted or client.is_erased or channel is None:
-        return ()
+        return Plan((), date.max)
+    bound = _Bound()
     ctx = _context(standard, today)
     end = ctx.end
+    for p in client.purchases:
+        if p.date > today:
+            bound.at(p.date)
+    for visited in client.visits:
+        if visited > today:
+            bound.at(visited)
     purchases = sorted([p for p in client.purchases if p.date <= today], key=_PURCHASE_DATE)
     last_visit = purchases[-1].date if purchases else None
     for visited in client.visits:
         if visited <= today and (last_visit is None or visited > last_visit):
             last_visit = visited
-    last_contact = client.last_contact if client.last_contact and client.last_contact <= today \
-        else None  # fmt: skip
+    last_contact = client.last_contact
+    if last_contact is not None and last_contact > today:
+        bound.at(last_contact)
+        last_contact = None
     ref = max((d for d in (last_visit, last_contact) if d), default=None)
     p0 = today - timedelta(days=standard.min_gap)
     if ref is not None and ref >= p0:
@@ -713,30 +799,39 @@ def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Tou
         cycle = min(standard.min_gap, standard.max_gap - standard.min_gap) + 1
         p0 += timedelta(days=(client.id - today.toordinal()) % cycle)
     earliest = p0 + timedelta(days=standard.min_gap)
+    # The day after ``earliest`` a recent contact is no longer recent, or a silent client's
+    # cycle starts again: p0 moves.
 
     if client.status == "former":
-        items = _former(client, ctx, earliest)
+        items = _former(client, ctx, earliest, bound)
+        _opens(items, today, bound)
         if client.handled:
             items = _unhandled(items, client)
         filler = None
     else:
+        bound.at(earliest + _DAY)
         full = client.status != "new"
-        anchors = _fixed_anchors(client, ctx, selling=full)
-        after = _after_visit(client, ctx, purchases, last_visit, last_contact, earliest)
+        anchors = _fixed_anchors(client, ctx, full, bound)
+        after = _after_visit(client, ctx, purchases, last_visit, last_contact, earliest, bound)
+        _opens(anchors, today, bound)
+        _opens(after, today, bound)
         if client.handled:
             anchors, after = _unhandled(anchors, client), _unhandled(after, client)
         items = _merge_close(_merge(anchors, standard.merge_window_days) + after, SAME_CONTACT_DAYS)
         filler = _Filler(client, full, ctx.disabled) if full else None
     for m in client.manual:
         if today <= m.date <= end:
+            bound.at(m.date + _DAY)
             items.append(_Item(m.date, m.date, m.date, m.occasion, m.category, fixed=False,
                                may_break=True, priority=PRIORITY["manual"], manual=True,
                                channel=m.channel if m.channel in client.consented_channels
                                else None))  # fmt: skip
+        elif m.date > end:
+            bound.at(ctx.enters(m.date))
     items.sort(key=_KEY)
     while True:
         if filler is not None:
-            _fill(items, p0, end, standard, filler)
+            _fill(items, p0, end, standard, filler, bound)
         if not _fix_selling(items, standard, filler):
             break
     plan = [
@@ -745,7 +840,15 @@ def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Tou
                         i.manual)
         for i in items
     ]  # fmt: skip
-    return tuple(plan)
+    return Plan(tuple(plan), bound.day)
+
+
+def _opens(items: list[_Item], today: date, bound: _Bound) -> None:
+    """The first day any of these items changes: the day after its window's start (placed
+    items' starts are held at today while the window is open, so they move every day), or,
+    where the start is already past and stays put, the day after its date (then it is gone)."""
+    for i in items:
+        bound.at((i.start if i.start >= today else i.date) + _DAY)
 
 
 def _unhandled(items: list[_Item], client: PlanClient) -> list[_Item]:
@@ -765,9 +868,10 @@ def _unhandled(items: list[_Item], client: PlanClient) -> list[_Item]:
 
 def _after_visit(client: PlanClient, ctx: _Context, purchases: list[PlanPurchase],
                  last_visit: date | None, last_contact: date | None,
-                 earliest: date) -> list[_Item]:  # fmt: skip
+                 earliest: date, bound: _Bound) -> list[_Item]:  # fmt: skip
     """Thank-you, feedback, care tips and win-back: what the last visit and the rhythm ask for
-    (``purchases``: those up to today, by date)."""
+    (``purchases``: those up to today, by date). ``bound`` learns when one beyond the horizon
+    enters it and when the client becomes overdue for a win-back."""
     today, end, disabled, standard = ctx.today, ctx.end, ctx.disabled, ctx.standard
     items: list[_Item] = []
     params: dict[str, Any]
@@ -782,6 +886,8 @@ def _after_visit(client: PlanClient, ctx: _Context, purchases: list[PlanPurchase
     if last_visit and not (last_contact and last_contact > last_visit + _DAY) \
             and "feedback" not in disabled:  # fmt: skip
         where = ctx.place(last_visit + _TWO_DAYS, 0, 5)
+        if where is None and last_visit + _TWO_DAYS > ctx.end:
+            bound.at(ctx.enters(last_visit + _TWO_DAYS))
         if where is not None:
             params = {"visit_date": last_visit.isoformat()}
             items.append(_Item(*where, "feedback", USEFUL, False, True, None, params, _FEEDBACK))
@@ -800,9 +906,13 @@ def _after_visit(client: PlanClient, ctx: _Context, purchases: list[PlanPurchase
             }
             flexible.append(_Item(earliest, earliest, earliest + _DAYS[7], "win_back", SELLING,
                                   False, False, None, params, _WIN_BACK))  # fmt: skip
+        elif ratio is not None and interval:
+            bound.at(_overdue_from(purchases[-1].date, interval, standard.overdue_ratio_winback))
     if purchases and "care_tips" not in disabled:
         last = purchases[-1]
         when = max(last.date + _DAYS[28], earliest)
+        if end < when <= last.date + _DAYS[42]:
+            bound.at(ctx.enters(when))
         if today <= when <= min(last.date + _DAYS[42], end):
             flexible.append(_Item(when, last.date + _DAYS[21], last.date + _DAYS[42],
                                   "care_tips", USEFUL, False, False, None,
@@ -813,6 +923,20 @@ def _after_visit(client: PlanClient, ctx: _Context, purchases: list[PlanPurchase
     return items + flexible
 
 
+def _overdue_from(last: date, interval: float, ratio: float) -> date:
+    """The first day on which ``(day - last) / interval > ratio`` (the same float sums as the
+    planner's test, so the day is exact)."""
+    days = max(int(ratio * interval), 0)
+    while days / interval <= ratio:
+        days += 1
+    while days > 0 and (days - 1) / interval > ratio:
+        days -= 1
+    try:
+        return last + timedelta(days=days)
+    except OverflowError:
+        return date.max
+
+
 _THANK_YOU, _FEEDBACK = PRIORITY["thank_you"], PRIORITY["feedback"]
 _WIN_BACK, _CARE_TIPS = PRIORITY["win_back"], PRIORITY["care_tips"]
 
@@ -820,19 +944,24 @@ _WIN_BACK, _CARE_TIPS = PRIORITY["win_back"], PRIORITY["care_tips"]
 _PURCHASE_DATE = attrgetter("date")
 
 
-def _former(client: PlanClient, ctx: _Context, earliest: date) -> list[_Item]:
+def _former(client: PlanClient, ctx: _Context, earliest: date, bound: _Bound) -> list[_Item]:
     """A former client: the New Year greeting and up to ``former_per_year - 1`` pieces of news,
     spread evenly over the year that follows each New Year, so any 365 days hold at most
-    ``former_per_year``."""
+    ``former_per_year``. ``bound`` learns when one beyond the horizon enters it, and when the
+    spacing that holds news back moves."""
     items: list[_Item] = []
     standard, today, end = ctx.standard, ctx.today, ctx.end
     if standard.former_per_year == 0:
         return items
     greet_on = "former_new_year" not in ctx.disabled
-    news_on = "new_arrivals" not in ctx.disabled
+    news_on = "new_arrivals" not in ctx.disabled and standard.former_per_year > 1
+    if news_on:  # news comes no sooner than ``earliest``, which moves the day after it
+        bound.at(earliest + _DAY)
     for year in ctx.years:
         new_year = date(year, 1, 1)
         greet = new_year - _DAY
+        if greet_on and greet > end:
+            bound.at(ctx.enters(greet))
         if greet_on and today <= greet <= end:
             items.append(_Item(greet, greet - 2 * _DAY, greet, "former_new_year", PERSONAL,
                                params={"holiday_date": new_year.isoformat()},
@@ -841,6 +970,8 @@ def _former(client: PlanClient, ctx: _Context, earliest: date) -> list[_Item]:
             continue
         for k in range(1, standard.former_per_year):
             news = greet + timedelta(days=k * 365 // standard.former_per_year)
+            if news > end:
+                bound.at(ctx.enters(news))
             if max(today, earliest) <= news <= end:
                 items.append(_Item(news, news, news + 7 * _DAY, "new_arrivals", SELLING,
                                    fixed=False, params={"preferences": client.preferences},

@@ -1,9 +1,12 @@
 """Background jobs for contact plans (Django's tasks API; run by ``rapport worker``).
 
 - ``nightly``: every client's numbers refreshed (:mod:`rapport.insights`), then the rolling-horizon
-  re-plan of every client (statuses first, so plans follow them), queued as ``replan_range``
-  slices of consecutive client ids so that every running worker takes a share: two workers on
-  two cores re-plan about 1.7 times as fast as one.
+  re-plan (statuses first, so plans follow them), queued as ``replan_range`` slices of
+  consecutive client ids so that every running worker takes a share: two workers on two cores
+  re-plan about 1.7 times as fast as one. A slice re-plans only the clients whose plan may have
+  changed: no plan digest (something it reads changed since) or its ``stable_until`` has come
+  (``docs/adr/0007-replan-only-what-can-change.md``); the others' plans are already what a
+  re-plan would give.
 - ``replan_all``: the whole re-plan in one job.
 - ``replan_clients`` / ``replan_store``: re-plan some clients, or a store's, off the request.
 - ``touchpoint_email_send``: a touchpoint's system e-mail (:mod:`rapport.outreach.mailing`).
@@ -20,11 +23,12 @@ from datetime import time as day_time
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.tasks import task
 from django.utils import timezone
 
 from rapport.clients.models import Client
-from rapport.outreach.models import NightlyRun
+from rapport.outreach.models import NightlyRun, PlanDigest
 from rapport.outreach.services import plans_rebuild
 
 NIGHTLY_AFTER = day_time(3, 0)  # server time (settings.TIME_ZONE)
@@ -37,11 +41,20 @@ def _day(day: str | None) -> date:
 
 
 def _active_ids(
-    store_id: int | None = None, *, first: int | None = None, last: int | None = None
+    store_id: int | None = None,
+    *,
+    first: int | None = None,
+    last: int | None = None,
+    due_on: date | None = None,
 ) -> list[int]:
-    """Every client's id (of a store; from ``first`` to ``last``), merged cards left out: they
-    are empty shells."""
+    """Every client's id (of a store; from ``first`` to ``last``; whose plan may change on
+    ``due_on``), merged cards left out: they are empty shells."""
     clients = Client.objects.filter(merged_into__isnull=True)
+    if due_on is not None:
+        clients = clients.exclude(
+            Exists(PlanDigest.objects.filter(client=OuterRef("pk"), stable_until__gt=due_on,
+                                             planned_on__lte=due_on))
+        )  # fmt: skip
     if store_id is not None:
         clients = clients.filter(store_id=store_id)
     if first is not None:
@@ -80,9 +93,11 @@ def replan_slices(ids: list[int], size: int = REPLAN_SLICE) -> list[tuple[int, i
 
 @task()
 def replan_range(first: int, last: int, day: str | None = None) -> dict[str, Any]:
-    """Re-plan the clients whose ids lie from ``first`` to ``last``, for ``day``."""
-    ids = _active_ids(first=first, last=last)
-    return plans_rebuild(client_ids=ids, today=_day(day)).as_dict()
+    """Re-plan the clients whose ids lie from ``first`` to ``last`` and whose plan may change,
+    for ``day``."""
+    today = _day(day)
+    ids = _active_ids(first=first, last=last, due_on=today)
+    return plans_rebuild(client_ids=ids, today=today).as_dict()
 
 
 @task()

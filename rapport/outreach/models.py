@@ -202,13 +202,19 @@ class NightlyRun(models.Model):
 
 class PlanDigest(models.Model):
     """A fingerprint of the plan a client's stored rows hold, so a full re-plan can leave an
-    unchanged plan alone without reading its rows back.
+    unchanged plan alone without reading its rows back, and the day it may next change, so the
+    nightly re-plan can leave the client alone until then.
 
     ``digest`` hashes the plan saved on ``planned_on``: its planned, not hand-made touchpoints
-    and the store and consultant they went to. It is trusted only while it describes the rows as
-    they are, which the database guarantees: triggers (migration ``0007``) delete a client's row
-    here whenever anything inserts, updates or deletes one of its touchpoints (a truncate empties
-    the table), and the planner writes it again after its own writes, in the same transaction.
+    and the store and consultant they went to. ``stable_until`` is the first day the same input
+    may plan differently (the planner's :attr:`~rapport.core.planner.Plan.stable_until`, and the
+    day the loader's own date limits let a row in or out). Both are trusted only while the rows
+    and the input are as they were, which the database guarantees: triggers delete a client's
+    row here whenever anything inserts, updates or deletes one of its touchpoints (migration
+    ``0007``) or anything the plan reads (``0009``: the card, relatives, key dates, consents,
+    addresses, preferences, purchases and their lines, visits, contacts, the store's standard
+    and country); a truncate empties the table. The planner writes it again after its own
+    writes, in the same transaction.
     """
 
     client = models.OneToOneField(
@@ -216,6 +222,7 @@ class PlanDigest(models.Model):
     )
     digest = models.BigIntegerField()
     planned_on = models.DateField()
+    stable_until = models.DateField()
 
     class Meta:
         verbose_name = _("plan digest")

@@ -69,6 +69,7 @@ def reachable(consented: Iterable[str], address_kinds: Collection[str]) -> froze
 
 
 HISTORY_DAYS = 3 * 365
+_ONE_DAY = timedelta(days=1)
 CHUNK = 2_000
 _GREET_AUDIENCES = frozenset({"all", "f", "m", "none"})
 _OPEN = frozenset({TouchpointStatus.PLANNED.value, TouchpointStatus.WAITING.value})
@@ -159,19 +160,24 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class StoredDigest:
-    """The digest of the plan a client's rows hold, and the day it was saved on."""
+    """The digest of the plan a client's rows hold, the day it was saved on and the first day
+    it may change."""
 
     digest: int
     planned_on: date
+    stable_until: date
 
 
 class Loaded(NamedTuple):
-    """A chunk of clients as loaded: the planner's input, where their touchpoints go, and the
-    digests of the plans their rows hold (clients without one are missing)."""
+    """A chunk of clients as loaded: the planner's input, where their touchpoints go, the
+    digests of the plans their rows hold (clients without one are missing), and the first day
+    the loader itself would read a client differently (a dated row coming into or leaving what
+    it reads; clients with none are missing)."""
 
     inputs: dict[int, planner.PlanClient]
     owners: dict[int, Owner]
     digests: dict[int, StoredDigest]
+    loads_until: dict[int, date]
 
 
 def plan_input_for(client: Client, *, today: date) -> planner.PlanClient:
@@ -186,12 +192,13 @@ def plan_inputs_for(client_ids: Sequence[int], today: date) -> dict[int, planner
 
 
 # A client as the loaders read it: pk, status, preferred channel, birthday, language, gender,
-# first name, store, owner, blacklisted, merged into, the days of the last contact and of the
-# last visit up to the plan's day, address kinds, granted consents, preferences (the card's
-# order), and the stored plan's digest and day.
+# first name, store, owner, blacklisted, merged into, the days of the last contact, of the last
+# visit up to the plan's day and of the first one after it, address kinds, granted consents,
+# preferences (the card's order), and the stored plan's digest, day and stable-until day.
 _ClientRow = tuple[
     int, str, str, date | None, str, str, str, int, int | None, bool, int | None, date | None,
-    date | None, list[str], list[str], list[str], int | None, date | None,
+    date | None, date | None, list[str], list[str], list[str], int | None, date | None,
+    date | None,
 ]  # fmt: skip
 _PREFERRED_KINDS = ("brand", "category")
 
@@ -208,7 +215,7 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
     """
     ids = list(client_ids)
     if not ids:
-        return Loaded({}, {}, {})
+        return Loaded({}, {}, {}, {})
     tz = timezone.get_current_timezone()
     since = datetime.combine(today - timedelta(days=HISTORY_DAYS), time.min, tzinfo=tz)
     until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
@@ -265,13 +272,25 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
         handled[client_id].append(planner.PlanHandled(occasion, relative_id, start, end))
 
     wanted = set(ids)
-    loaded = Loaded({}, {}, {})
+    loaded = Loaded({}, {}, {}, {})
     no_purchases: list[tuple[int, int, date, float]] = []
+    history = timedelta(days=HISTORY_DAYS + 1)
     for pk, status, preferred, birthday, language, gender, first_name, store_id, owner_id, \
-            blacklisted, merged_into, contacted, visited, kinds, consented, liked, digest, \
-            digest_on in clients:  # fmt: skip
+            blacklisted, merged_into, contacted, visited, next_visit, kinds, consented, liked, \
+            digest, digest_on, stable_until in clients:  # fmt: skip
         if pk not in wanted:  # in the range, not asked for
             continue
+        # What the loader reads changes on its own: a handled touchpoint's window closes, the
+        # oldest purchase or the last visit falls out of the history read.
+        bought_days = purchases.get(pk)
+        done = handled.get(pk)
+        limits = [
+            *((min(h.window_end for h in done) + _ONE_DAY,) if done else ()),
+            *((bought_days[0][2] + history,) if bought_days else ()),
+            *((visited + history,) if visited else ()),
+        ]
+        if limits:
+            loaded.loads_until[pk] = min(limits)
         loaded.inputs[pk] = new_plan_client(
             id=pk,
             status=status,
@@ -292,7 +311,7 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
                     for _, purchase_id, day, amount in purchases.get(pk, no_purchases)
                 ]
             ),
-            visits=(visited,) if visited else (),
+            visits=tuple(v for v in (visited, next_visit) if v),
             last_contact=contacted,
             typical_interval_days=None,
             preferences=tuple(liked),
@@ -301,8 +320,8 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
             handled=tuple(handled.get(pk, ())),
         )
         loaded.owners[pk] = Owner(store_id, owner_id)
-        if digest is not None and digest_on is not None:
-            loaded.digests[pk] = StoredDigest(digest, digest_on)
+        if digest is not None and digest_on is not None and stable_until is not None:
+            loaded.digests[pk] = StoredDigest(digest, digest_on, stable_until)
     return loaded
 
 
@@ -329,19 +348,21 @@ def _postgresql_clients(ids: list[int], since: datetime, until: datetime) -> lis
     tzname = timezone.get_current_timezone_name()
     contact_day, contact_params = connection.ops.datetime_cast_date_sql("t.at", (), tzname)
     visit_day, visit_params = connection.ops.datetime_cast_date_sql("v.at", (), tzname)
+    next_day, next_params = connection.ops.datetime_cast_date_sql("v.next", (), tzname)
     chunk, chunk_params = _chunk_sql("client_id", ids)
     where, where_params = _chunk_sql("c.id", ids)
     sql = f"""
         SELECT c.id, c.status, c.preferred_channel, c.birthday, c.language, c.gender,
                c.first_name, c.store_id, c.owner_id, c.is_blacklisted, c.merged_into_id,
-               {contact_day}, {visit_day}, coalesce(a.kinds, '{{}}'), coalesce(g.channels, '{{}}'),
-               coalesce(p.preferences, '{{}}'),
-               d.digest, d.planned_on
+               {contact_day}, {visit_day}, {next_day}, coalesce(a.kinds, '{{}}'),
+               coalesce(g.channels, '{{}}'), coalesce(p.preferences, '{{}}'),
+               d.digest, d.planned_on, d.stable_until
         FROM {_table(Client)} c
         LEFT JOIN (SELECT client_id, max(at) AS at FROM {_table(Contact)} WHERE {chunk}
                    GROUP BY client_id) t ON t.client_id = c.id
-        LEFT JOIN (SELECT client_id, max(visited_at) AS at FROM {_table(Visit)}
-                   WHERE {chunk} AND visited_at >= %s AND visited_at < %s
+        LEFT JOIN (SELECT client_id, max(visited_at) FILTER (WHERE visited_at < %s) AS at,
+                          min(visited_at) FILTER (WHERE visited_at >= %s) AS next
+                   FROM {_table(Visit)} WHERE {chunk} AND visited_at >= %s
                    GROUP BY client_id) v ON v.client_id = c.id
         LEFT JOIN (SELECT client_id, array_agg(kind) AS kinds FROM {_table(ContactPoint)}
                    WHERE {chunk} GROUP BY client_id) a ON a.client_id = c.id
@@ -354,9 +375,9 @@ def _postgresql_clients(ids: list[int], since: datetime, until: datetime) -> lis
         LEFT JOIN {_table(PlanDigest)} d ON d.client_id = c.id
         WHERE {where}
     """
-    params = [*contact_params, *visit_params, *chunk_params, *chunk_params, since, until,
-              *chunk_params, *chunk_params, ConsentStatus.GRANTED.value, *chunk_params,
-              *_PREFERRED_KINDS, *where_params]  # fmt: skip
+    params = [*contact_params, *visit_params, *next_params, *chunk_params, until, until,
+              *chunk_params, since, *chunk_params, *chunk_params, ConsentStatus.GRANTED.value,
+              *chunk_params, *_PREFERRED_KINDS, *where_params]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -396,16 +417,22 @@ def _orm_clients(ids: list[int], since: datetime, until: datetime) -> list[_Clie
         .order_by("-visited_at")
         .values(day=TruncDate("visited_at"))[:1]
     )
+    next_visit = (
+        Visit.objects.filter(client=OuterRef("pk"), visited_at__gte=until)
+        .order_by("visited_at")
+        .values(day=TruncDate("visited_at"))[:1]
+    )
     rows = list(
         Client.objects.filter(ids_q(ids, "pk"))
         .order_by()
         .annotate(
             last_contact=Subquery(last_contact, output_field=DateField()),
             last_visit=Subquery(last_visit, output_field=DateField()),
+            next_visit=Subquery(next_visit, output_field=DateField()),
         )
         .values_list("pk", "status", "preferred_channel", "birthday", "language", "gender",
                      "first_name", "store_id", "owner_id", "is_blacklisted", "merged_into_id",
-                     "last_contact", "last_visit")
+                     "last_contact", "last_visit", "next_visit")
     )  # fmt: skip
     tag = CharField()
     facts = (
@@ -437,14 +464,14 @@ def _orm_clients(ids: list[int], since: datetime, until: datetime) -> list[_Clie
     for client_id, _, _, value in sorted(liked):  # the card's order: kind, then pk
         preferences[client_id].append(value)
     digests = {
-        client_id: (digest, on)
-        for client_id, digest, on in PlanDigest.objects.filter(among).values_list(
-            "client_id", "digest", "planned_on"
+        client_id: (digest, on, until)
+        for client_id, digest, on, until in PlanDigest.objects.filter(among).values_list(
+            "client_id", "digest", "planned_on", "stable_until"
         )
     }
     return [
         (*row, kinds.get(row[0], []), consents.get(row[0], []), preferences.get(row[0], []),
-         *digests.get(row[0], (None, None)))
+         *digests.get(row[0], (None, None, None)))
         for row in rows
     ]  # fmt: skip
 
@@ -650,10 +677,12 @@ def plans_save(
     owners: Mapping[int, Owner],
     today: date,
     digests: Mapping[int, StoredDigest],
+    stable: Mapping[int, date],
     *,
     trust: bool = True,
 ) -> PlanStats:
-    """Store the plans of a chunk of clients as a diff against their future planned rows.
+    """Store the plans of a chunk of clients as a diff against their future planned rows, and
+    with each plan its digest and the first day it may change (``stable``).
 
     A client whose stored digest (``digests``, as loaded) equals the new plan's is left alone,
     unread, when ``trust`` is set: its rows are that plan (a digest saved on a later day than
@@ -661,8 +690,8 @@ def plans_save(
     rows are read: rows equal to a planned touchpoint stay untouched; the others are deleted and
     the missing ones inserted. A consultant's draft on a deleted row moves to the new touchpoint
     with the same occasion and relative whose window overlaps. Hand-made, past, waiting, done
-    and cancelled touchpoints are never touched. Then their digests are written. Call inside a
-    transaction that holds the clients' row locks.
+    and cancelled touchpoints are never touched. Then the digests are written where they
+    changed. Call inside a transaction that holds the clients' row locks.
     """
     stats = PlanStats(clients=len(plans))
     if not plans:
@@ -679,12 +708,13 @@ def plans_save(
             compared[pk] = plan
     touched = _diff(compared, owners, today, stats) if compared else set()
     _digests_write([
-        (pk, fresh[pk], today)
-        for pk in compared
+        (pk, fresh[pk], today, stable[pk])
+        for pk in plans
         if pk in touched
         or (stored := digests.get(pk)) is None
         or stored.digest != fresh[pk]
         or stored.planned_on > today
+        or stored.stable_until != stable[pk]
     ])  # fmt: skip
     return stats
 
@@ -789,28 +819,29 @@ def _touchpoints_delete(pks: list[int]) -> None:
         cursor.execute(f"DELETE FROM {_table(Touchpoint)} WHERE {where}", params)
 
 
-def _digests_write(rows: list[tuple[int, int, date]]) -> None:
+def _digests_write(rows: list[tuple[int, int, date, date]]) -> None:
     """Insert or replace the digests of the plans just saved (one statement on PostgreSQL)."""
     if not rows:
         return
     table = _table(PlanDigest)
     upsert = (
-        "ON CONFLICT (client_id) DO UPDATE "
-        "SET digest = excluded.digest, planned_on = excluded.planned_on"
+        "ON CONFLICT (client_id) DO UPDATE SET digest = excluded.digest, "
+        "planned_on = excluded.planned_on, stable_until = excluded.stable_until"
     )
+    columns = "client_id, digest, planned_on, stable_until"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} (client_id, digest, planned_on) "
-                f"SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[]) {upsert}",
+                f"INSERT INTO {table} ({columns}) "
+                f"SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::date[]) "
+                f"{upsert}",
                 [_array(column) for column in zip(*rows, strict=True)],
             )
         else:
             day = connection.ops.adapt_datefield_value
             cursor.executemany(
-                f"INSERT INTO {table} (client_id, digest, planned_on) VALUES (%s, %s, %s) "
-                + upsert,
-                [(pk, digest, day(on)) for pk, digest, on in rows],
+                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s) {upsert}",
+                [(pk, digest, day(on), day(until)) for pk, digest, on, until in rows],
             )
 
 
@@ -909,17 +940,21 @@ def _replan(
     trust_digests: bool,
 ) -> PlanStats:
     started, started_cpu = clock.perf_counter(), clock.process_time()
-    inputs, owners, digests = _load(client_ids, today)
+    inputs, owners, digests, loads_until = _load(client_ids, today)
     missing = {o.store_id for o in owners.values()} - set(standards)
     if missing:
         standards.update(standards_for(missing))
     loaded, loaded_cpu = clock.perf_counter(), clock.process_time()
-    plans = {
-        pk: planner.build_plan(client, standards[owners[pk].store_id], today)
-        for pk, client in inputs.items()
-    }
+    plans: dict[int, tuple[planner.Touchpoint, ...]] = {}
+    stable: dict[int, date] = {}
+    never = date.max
+    for pk, client in inputs.items():
+        plans[pk], until = planner.plan_client(client, standards[owners[pk].store_id], today)
+        # the loader's own limits; and the plan's rows turn overdue (handled) after their day
+        stable[pk] = min(until, loads_until.get(pk, never),
+                         plans[pk][0].date + _ONE_DAY if plans[pk] else never)  # fmt: skip
     planned, planned_cpu = clock.perf_counter(), clock.process_time()
-    stats = plans_save(plans, owners, today, digests, trust=trust_digests)
+    stats = plans_save(plans, owners, today, digests, stable, trust=trust_digests)
     done, done_cpu = clock.perf_counter(), clock.process_time()
     stats.seconds = done - started
     stats.load_seconds, stats.plan_seconds = loaded - started, planned - loaded

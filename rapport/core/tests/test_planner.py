@@ -27,6 +27,7 @@ from rapport.core.planner import (
     greeted_dates_in,
     items_needed,
     overdue_ratio,
+    plan_client,
 )
 
 STANDARD = Standard()
@@ -236,6 +237,62 @@ def test_a_first_contact_after_silence_keeps_its_day_from_one_night_to_the_next(
     planned = win_back_days(build_plan(client, STANDARD, today))
     assume(planned and min(planned) > today)
     assert min(planned) in win_back_days(build_plan(client, STANDARD, today + timedelta(days=1)))
+
+
+STANDARDS = (
+    STANDARD,
+    Standard(min_gap=14, max_gap=30, horizon_days=120),
+    Standard(min_gap=10, max_gap=20, horizon_days=30, former_per_year=3,
+             disabled_occasions=frozenset({"holiday_greeting"})),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clients(), st.integers(1, 10**6), st.sampled_from(STANDARDS), st.data())
+def test_the_plan_stays_the_same_until_the_day_it_names(
+    case: tuple[PlanClient, date], pk: int, standard: Standard, data: st.DataObject
+) -> None:
+    # ADR 0007: a re-plan may skip a client whose input did not change until ``stable_until``.
+    # Any day before it must give the same plan; some input lies after today (an import may
+    # hold a purchase, a visit or a contact dated later).
+    client, today = case
+    soon = st.dates(today + timedelta(days=1), today + timedelta(days=90))
+    later_purchases = tuple(PlanPurchase(day, 500.0, ("bag",))
+                            for day in data.draw(st.lists(soon, max_size=1)))  # fmt: skip
+    client = dataclasses.replace(
+        client,
+        id=pk,
+        purchases=client.purchases + later_purchases,
+        visits=client.visits + tuple(data.draw(st.lists(soon, max_size=1))),
+        last_contact=data.draw(st.sampled_from([client.last_contact, None])) or
+        data.draw(st.none() | soon),
+    )  # fmt: skip
+    planned = plan_client(client, standard, today)
+    assert planned.touchpoints == build_plan(client, standard, today)
+    assert planned.stable_until > today
+    last = min(planned.stable_until, today + timedelta(days=400))
+    for k in range(1, (last - today).days):
+        day = today + timedelta(days=k)
+        assert build_plan(client, standard, day) == planned.touchpoints, (day, planned.stable_until)
+
+
+def test_stable_until_names_the_first_change() -> None:
+    # Contacted on 1 December, so nothing before the 22nd but fixed dates: the first one is the
+    # New Year gift idea on 20 December, its window open from the 18th. From the 19th its window
+    # starts "today" and moves a day each day: the plan built on any day up to the 18th is the
+    # same, on the 19th it is not.
+    today = date(2026, 12, 6)
+    client = PlanClient(5, "regular", frozenset({"whatsapp"}), birthday=date(1985, 4, 10),
+                        gender="f", last_contact=date(2026, 12, 1))  # fmt: skip
+    planned = plan_client(client, STANDARD, today)
+    assert (planned.touchpoints[0].date, planned.touchpoints[0].occasion) == (
+        date(2026, 12, 20), "holiday_gift_ideas")  # fmt: skip
+    assert planned.stable_until == date(2026, 12, 19)
+    assert build_plan(client, STANDARD, date(2026, 12, 18)) == planned.touchpoints
+    assert build_plan(client, STANDARD, date(2026, 12, 19)) != planned.touchpoints
+    # nothing is planned for a client with no consented channel, whatever the day
+    assert plan_client(dataclasses.replace(client, consented_channels=frozenset()), STANDARD,
+                       today) == ((), date.max)  # fmt: skip
 
 
 SELLING_OCCASIONS = frozenset({

@@ -105,7 +105,7 @@ def test_the_loader_reads_everything_the_planner_needs(world: World) -> None:
         purchased_at=at(today - timedelta(days=4 * 365)),
         lines=[LineInput(description="Браслет", quantity=1, unit_price=Decimal("5000"))],
     )
-    for days_ago in (30, 10, -2):  # only the latest visit up to the plan's day matters
+    for days_ago in (30, 10, -2):  # the latest visit up to the plan's day, the next one after
         visit_record(
             actor=world.owner,
             client=world.client,
@@ -147,7 +147,7 @@ def test_the_loader_reads_everything_the_planner_needs(world: World) -> None:
             planner.PlanPurchase(today - timedelta(days=500), 8000.0, ()),
             planner.PlanPurchase(today - timedelta(days=40), 42000.0, ("Кольцо", "Цепочка")),
         ),
-        visits=(today - timedelta(days=10),),
+        visits=(today - timedelta(days=10), today + timedelta(days=2)),
         last_contact=today,
         preferences=("Pandora", "серьги"),
         manual=(planner.PlanManual(today + timedelta(days=5), "manual", "personal", "whatsapp"),),
