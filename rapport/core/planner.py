@@ -361,15 +361,18 @@ class _Context:
     def place(self, when: date, before: int, after: int) -> _Placed | None:
         """Where an anchor touched on ``when``, with a window from ``before`` days before to
         ``after`` days after it, lands in the plan: ``(date, window start, window end)``, moved
-        to today while its window is still open; None outside ``[today, end]``."""
+        to today while its window is still open; None outside ``[today, end]``.
+
+        A window that opened before today keeps its start (moving a contact into the past is
+        refused where it is moved): held at today, it would change every day of the window,
+        and every client's plan with it on the days around a holiday."""
         today = self.today
         stop = when + _DAYS[after]
         if when < today:
             return None if stop < today else (today, today, stop)
         if when > self.end:
             return None
-        start = when - _DAYS[before] if before else when
-        return when, start if start >= today else today, stop
+        return when, when - _DAYS[before] if before else when, stop
 
     def enters(self, when: date) -> date:
         """The day an anchor touched on ``when``, beyond the horizon, enters the plan."""
@@ -804,19 +807,19 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
 
     if client.status == "former":
         items = _former(client, ctx, earliest, bound)
-        _opens(items, today, bound)
         if client.handled:
-            items = _unhandled(items, client)
+            items = _unhandled(items, client, bound)
+        _opens(items, bound)
         filler = None
     else:
         bound.at(earliest + _DAY)
         full = client.status != "new"
         anchors = _fixed_anchors(client, ctx, full, bound)
         after = _after_visit(client, ctx, purchases, last_visit, last_contact, earliest, bound)
-        _opens(anchors, today, bound)
-        _opens(after, today, bound)
         if client.handled:
-            anchors, after = _unhandled(anchors, client), _unhandled(after, client)
+            anchors, after = _unhandled(anchors, client, bound), _unhandled(after, client, bound)
+        _opens(anchors, bound)
+        _opens(after, bound)
         items = _merge_close(_merge(anchors, standard.merge_window_days) + after, SAME_CONTACT_DAYS)
         filler = _Filler(client, full, ctx.disabled) if full else None
     for m in client.manual:
@@ -843,27 +846,33 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
     return Plan(tuple(plan), bound.day)
 
 
-def _opens(items: list[_Item], today: date, bound: _Bound) -> None:
-    """The first day any of these items changes: the day after its window's start (placed
-    items' starts are held at today while the window is open, so they move every day), or,
-    where the start is already past and stays put, the day after its date (then it is gone)."""
+def _opens(items: list[_Item], bound: _Bound) -> None:
+    """The first day any of these items may change: the day after its date (then it is gone,
+    or held at today while its window is open). Merged ones count: they decide merges."""
     for i in items:
-        bound.at((i.start if i.start >= today else i.date) + _DAY)
+        bound.at(i.date + _DAY)
 
 
-def _unhandled(items: list[_Item], client: PlanClient) -> list[_Item]:
-    """The items no handled touchpoint (same occasion and relative, overlapping window) covers."""
+def _unhandled(items: list[_Item], client: PlanClient, bound: _Bound) -> list[_Item]:
+    """The items no handled touchpoint (same occasion and relative, overlapping window) covers.
+    ``bound`` learns when a dropped one may come back: a cover holds until its window's end and
+    the item's own date (after its date, an item moves with the day, past the cover's end), so
+    one whose own window is still open then comes back (a loader drops a handled touchpoint
+    the day after its window: nothing else changes with it)."""
     done: dict[tuple[str, int | None], list[PlanHandled]] = {}
     for h in client.handled:
         done.setdefault((h.occasion, h.relative_id), []).append(h)
-    return [
-        i
-        for i in items
-        if not any(
-            h.window_start <= i.end and i.start <= h.window_end
-            for h in done.get((i.occasion, i.relative_id), ())
-        )
-    ]
+    kept: list[_Item] = []
+    for i in items:
+        covers = [h.window_end for h in done.get((i.occasion, i.relative_id), ())
+                  if h.window_start <= i.end and i.start <= h.window_end]  # fmt: skip
+        if covers:
+            last = max(i.date, min(covers))
+            if i.end > last:
+                bound.at(last + _DAY)
+        else:
+            kept.append(i)
+    return kept
 
 
 def _after_visit(client: PlanClient, ctx: _Context, purchases: list[PlanPurchase],

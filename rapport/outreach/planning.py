@@ -280,12 +280,11 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
             digest, digest_on, stable_until in clients:  # fmt: skip
         if pk not in wanted:  # in the range, not asked for
             continue
-        # What the loader reads changes on its own: a handled touchpoint's window closes, the
-        # oldest purchase or the last visit falls out of the history read.
+        # What the loader reads changes on its own: the oldest purchase or the last visit falls
+        # out of the history read. (A handled touchpoint leaving after its window changes only
+        # what it covered: the planner names that day.)
         bought_days = purchases.get(pk)
-        done = handled.get(pk)
         limits = [
-            *((min(h.window_end for h in done) + _ONE_DAY,) if done else ()),
             *((bought_days[0][2] + history,) if bought_days else ()),
             *((visited + history,) if visited else ()),
         ]

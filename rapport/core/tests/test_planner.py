@@ -277,19 +277,26 @@ def test_the_plan_stays_the_same_until_the_day_it_names(
 
 
 def test_stable_until_names_the_first_change() -> None:
-    # Contacted on 1 December, so nothing before the 22nd but fixed dates: the first one is the
-    # New Year gift idea on 20 December, its window open from the 18th. From the 19th its window
-    # starts "today" and moves a day each day: the plan built on any day up to the 18th is the
-    # same, on the 19th it is not.
+    # Contacted on 1 December: the plan's first contact is the New Year gift idea on 20
+    # December (window from the 18th; a window that has opened keeps its start). It holds until
+    # the 19th; on the 20th the next year's New Year gift idea enters the 365-day horizon (and
+    # joins the Mothers' Day one of November 2027): the plan built that day differs.
     today = date(2026, 12, 6)
     client = PlanClient(5, "regular", frozenset({"whatsapp"}), birthday=date(1985, 4, 10),
                         gender="f", last_contact=date(2026, 12, 1))  # fmt: skip
     planned = plan_client(client, STANDARD, today)
-    assert (planned.touchpoints[0].date, planned.touchpoints[0].occasion) == (
-        date(2026, 12, 20), "holiday_gift_ideas")  # fmt: skip
-    assert planned.stable_until == date(2026, 12, 19)
-    assert build_plan(client, STANDARD, date(2026, 12, 18)) == planned.touchpoints
-    assert build_plan(client, STANDARD, date(2026, 12, 19)) != planned.touchpoints
+    first = planned.touchpoints[0]
+    assert (first.date, first.window_start, first.occasion) == (
+        date(2026, 12, 20), date(2026, 12, 18), "holiday_gift_ideas")  # fmt: skip
+    assert planned.stable_until == date(2026, 12, 20)
+    assert build_plan(client, STANDARD, date(2026, 12, 19)) == planned.touchpoints
+    assert build_plan(client, STANDARD, date(2026, 12, 20)) != planned.touchpoints
+    # Planned on the 21st with the gift idea still unhandled, it is held at today within its
+    # window (to the 22nd): the plan changes the next day.
+    late = plan_client(client, STANDARD, date(2026, 12, 21))
+    assert (late.touchpoints[0].date, late.touchpoints[0].window_start) == (
+        date(2026, 12, 21), date(2026, 12, 21))  # fmt: skip
+    assert late.stable_until == date(2026, 12, 22)
     # nothing is planned for a client with no consented channel, whatever the day
     assert plan_client(dataclasses.replace(client, consented_channels=frozenset()), STANDARD,
                        today) == ((), date.max)  # fmt: skip
