@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from operator import attrgetter
@@ -734,7 +734,7 @@ class Plan(NamedTuple):
     ``stable_until`` is the first day on which a plan built from the same input may come out
     different (``date.max``: never): on any day from the plan's day until the one before it,
     :func:`build_plan` gives the same touchpoints. A re-plan can leave a client whose input did
-    not change alone until then (``docs/adr/0007-replan-only-what-can-change.md``)."""
+    not change alone until then (``docs/adr/0007-incremental-replan.md``)."""
 
     touchpoints: tuple[Touchpoint, ...]
     stable_until: date
@@ -844,6 +844,41 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
         for i in items
     ]  # fmt: skip
     return Plan(tuple(plan), bound.day)
+
+
+STORED_LOOKAHEAD = 4  # days on which a stored plan is checked against its own rest (a few)
+
+
+def plan_stored(client: PlanClient, standard: Standard, today: date) -> Plan:
+    """:func:`plan_client` for a plan that is saved, with a later ``stable_until`` where it can.
+
+    The day after a touchpoint's date, a stored plan's row for it is no longer in the future:
+    the loader gives it back as handled (overdue, sent or done), and hand-made ones leave
+    ``manual``. A plan's own first date is its first possible change (the day after, the
+    touchpoint would be held at today), but with the row read back as handled what is planned
+    that day is often just the rest of this plan: then the rows still hold, and the plan stays
+    stable until what that day's plan names. Checked for the next few such days."""
+    planned = plan_client(client, standard, today)
+    rest, until = planned.touchpoints, planned.stable_until
+    for _ in range(STORED_LOOKAHEAD):
+        if not rest or until != rest[0].date + _DAY:
+            break
+        day = until
+        passed = [t for t in rest if t.date < day]
+        client = replace(
+            client,
+            manual=tuple(m for m in client.manual if m.date >= day),
+            handled=client.handled + tuple(
+                PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end)
+                for t in passed
+                if not t.is_manual and t.window_end >= day
+            ),
+        )  # fmt: skip
+        ahead = plan_client(client, standard, day)
+        if ahead.touchpoints != rest[len(passed) :]:
+            break
+        rest, until = ahead.touchpoints, ahead.stable_until
+    return Plan(planned.touchpoints, until)
 
 
 def _opens(items: list[_Item], bound: _Bound) -> None:

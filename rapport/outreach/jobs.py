@@ -5,7 +5,7 @@
   consecutive client ids so that every running worker takes a share: two workers on two cores
   re-plan about 1.7 times as fast as one. A slice re-plans only the clients whose plan may have
   changed: no plan digest (something it reads changed since) or its ``stable_until`` has come
-  (``docs/adr/0007-replan-only-what-can-change.md``); the others' plans are already what a
+  (``docs/adr/0007-incremental-replan.md``); the others' plans are already what a
   re-plan would give.
 - ``replan_all``: the whole re-plan in one job.
 - ``replan_clients`` / ``replan_store``: re-plan some clients, or a store's, off the request.

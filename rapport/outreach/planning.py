@@ -948,10 +948,8 @@ def _replan(
     stable: dict[int, date] = {}
     never = date.max
     for pk, client in inputs.items():
-        plans[pk], until = planner.plan_client(client, standards[owners[pk].store_id], today)
-        # the loader's own limits; and the plan's rows turn overdue (handled) after their day
-        stable[pk] = min(until, loads_until.get(pk, never),
-                         plans[pk][0].date + _ONE_DAY if plans[pk] else never)  # fmt: skip
+        plans[pk], until = planner.plan_stored(client, standards[owners[pk].store_id], today)
+        stable[pk] = min(until, loads_until.get(pk, never))  # and the loader's own limits
     planned, planned_cpu = clock.perf_counter(), clock.process_time()
     stats = plans_save(plans, owners, today, digests, stable, trust=trust_digests)
     done, done_cpu = clock.perf_counter(), clock.process_time()

@@ -16,6 +16,7 @@ from rapport.core.planner import (
     GreetedDate,
     PlanClient,
     PlanEvent,
+    PlanHandled,
     PlanKeyDate,
     PlanManual,
     PlanPurchase,
@@ -28,6 +29,7 @@ from rapport.core.planner import (
     items_needed,
     overdue_ratio,
     plan_client,
+    plan_stored,
 )
 
 STANDARD = Standard()
@@ -274,6 +276,41 @@ def test_the_plan_stays_the_same_until_the_day_it_names(
     for k in range(1, (last - today).days):
         day = today + timedelta(days=k)
         assert build_plan(client, standard, day) == planned.touchpoints, (day, planned.stable_until)
+
+
+def read_back(client: PlanClient, plan: tuple[Touchpoint, ...], day: date) -> PlanClient:
+    """The client as the loader reads her on ``day`` once ``plan`` is stored: touchpoints whose
+    day has passed come back as handled while their window lasts, hand-made ones leave
+    ``manual``, handled ones whose window is over are no longer read."""
+    return dataclasses.replace(
+        client,
+        manual=tuple(m for m in client.manual if m.date >= day),
+        handled=tuple(h for h in client.handled if h.window_end >= day) + tuple(
+            PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end)
+            for t in plan
+            if t.date < day and not t.is_manual and t.window_end >= day
+        ),
+    )  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clients(), st.integers(1, 10**6), st.sampled_from(STANDARDS))
+def test_a_stored_plan_holds_until_the_day_it_names(
+    case: tuple[PlanClient, date], pk: int, standard: Standard
+) -> None:
+    # What the nightly re-plan relies on: on every day before ``stable_until``, planning the
+    # client as the loader then reads her gives exactly the stored rows still ahead.
+    client, today = case
+    client = dataclasses.replace(client, id=pk)
+    stored = plan_stored(client, standard, today)
+    assert stored.touchpoints == build_plan(client, standard, today)
+    assert today < stored.stable_until
+    assert stored.stable_until >= plan_client(client, standard, today).stable_until
+    last = min(stored.stable_until, today + timedelta(days=400))
+    for k in range(1, (last - today).days):
+        day = today + timedelta(days=k)
+        ahead = tuple(t for t in stored.touchpoints if t.date >= day)
+        assert build_plan(read_back(client, stored.touchpoints, day), standard, day) == ahead, day
 
 
 def test_stable_until_names_the_first_change() -> None:

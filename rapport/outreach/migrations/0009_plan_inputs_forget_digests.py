@@ -1,7 +1,7 @@
 """Plan digests learn how long a plan holds, and forget it when anything the plan reads changes.
 
 ``PlanDigest.stable_until`` is the first day the stored plan may change with the same input (the
-planner names it, ``docs/adr/0007-replan-only-what-can-change.md``). The nightly re-plan then
+planner names it, ``docs/adr/0007-incremental-replan.md``). The nightly re-plan then
 takes only the clients without a digest or whose day has come: that is sound only if every
 change to a plan's input deletes the client's digest, as migration ``0007`` already does for
 touchpoints. Here the same triggers go on every other table the plan loader reads:

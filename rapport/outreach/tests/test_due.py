@@ -181,4 +181,5 @@ def test_nights_of_due_only_replans_end_where_full_replans_do() -> None:
             full = replan_chunk(ids, day, trust_digests=False)
             assert (night, full.inserted, full.deleted) == (night, 0, 0)
             transaction.set_rollback(True)
+    print("DUE", due_counts)
     assert sum(due_counts) < 0.3 * len(ids) * len(due_counts), due_counts
