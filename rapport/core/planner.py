@@ -348,9 +348,9 @@ class _Context:
     __slots__ = ("disabled", "end", "greeted", "horizon", "placed", "relatives", "standard",
                  "today", "years")  # fmt: skip
 
-    def __init__(self, standard: Standard, today: date) -> None:
+    def __init__(self, standard: Standard, today: date, horizon_days: int) -> None:
         self.standard, self.today = standard, today
-        self.horizon = timedelta(days=standard.horizon_days)
+        self.horizon = timedelta(days=horizon_days)
         self.end = today + self.horizon
         self.years = range(today.year - 1, self.end.year + 2)
         self.disabled = standard.disabled_occasions
@@ -449,16 +449,28 @@ class _Context:
         return found
 
 
-_CONTEXTS: dict[tuple[int, date], tuple[Standard, _Context]] = {}
+_CONTEXTS: dict[tuple[int, date, int], tuple[Standard, _Context]] = {}
+HORIZON_STAGGER = 14  # clients' horizons end up to 13 days short of the standard's, by id
 
 
-def _context(standard: Standard, today: date) -> _Context:
-    """The shared :class:`_Context` for a standard (by identity) and a day."""
-    entry = _CONTEXTS.get((id(standard), today))
+def horizon_days(client_id: int, standard: Standard) -> int:
+    """How far ahead a client's plan reaches: the standard's horizon, shortened by 0–13 days
+    by client (by id). A date entering the horizon changes the far end of every plan it
+    concerns (a New Year gift idea: two clients in three); spread over two weeks, it does not
+    make one night re-plan most clients."""
+    if standard.horizon_days < 4 * HORIZON_STAGGER:
+        return standard.horizon_days
+    return standard.horizon_days - client_id % HORIZON_STAGGER
+
+
+def _context(standard: Standard, today: date, horizon: int) -> _Context:
+    """The shared :class:`_Context` for a standard (by identity), a day and a horizon."""
+    key = (id(standard), today, horizon)
+    entry = _CONTEXTS.get(key)
     if entry is None or entry[0] is not standard:
-        if len(_CONTEXTS) > 64:
+        if len(_CONTEXTS) > 256:
             _CONTEXTS.clear()
-        entry = _CONTEXTS[id(standard), today] = (standard, _Context(standard, today))
+        entry = _CONTEXTS[key] = (standard, _Context(standard, today, horizon))
     return entry[1]
 
 
@@ -491,10 +503,10 @@ def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool, bound: _Bou
         greets = greet and rel.greet_directly
         if not rb or not (gift or greets):
             continue
-        placed, gift_enters, greeting_enters = ctx.relative_birthday(rb.month, rb.day)
+        birthdays, gift_enters, greeting_enters = ctx.relative_birthday(rb.month, rb.day)
         bound.at(gift_enters if gift else date.max)
         bound.at(greeting_enters if greets else date.max)
-        for _, day, gift_at, greeting_at in placed:
+        for _, day, gift_at, greeting_at in birthdays:
             gift_at = gift_at if gift else None
             greeting_at = greeting_at if greets else None
             if gift_at is None and greeting_at is None:
@@ -673,7 +685,7 @@ _DATE_AMOUNT = attrgetter("date", "amount")
 
 
 def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _Filler,
-          bound: _Bound) -> None:  # fmt: skip
+          bound: _Bound, horizon: timedelta) -> None:  # fmt: skip
     """Insert fillers where neighbours (``p0`` and ``end`` count as edges) are > max_gap apart:
     between two contacts evenly spaced, so the spacing lies in (max_gap/2, max_gap] (>= min_gap);
     after the last one every max_gap days. The horizon's edge is not a contact, and moves a day
@@ -698,7 +710,7 @@ def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _
             added = True
         if item is None:  # the last stretch gets one more filler once it is longer than n steps
             steps = max(-(-gap // max_gap), 1)
-            bound.at(prev_date + timedelta(days=steps * max_gap - standard.horizon_days + 1))
+            bound.at(prev_date + timedelta(days=steps * max_gap + 1) - horizon)
         prev_date, prev_cat = b, cat_b
     if added:
         items.sort(key=_KEY)
@@ -754,13 +766,14 @@ class _Bound:
 
 
 def build_plan(client: PlanClient, standard: Standard, today: date) -> tuple[Touchpoint, ...]:
-    """The client's touchpoints from ``today`` to ``today + horizon_days``, in date order."""
+    """The client's touchpoints from ``today`` to the end of the client's horizon
+    (:func:`horizon_days`), in date order."""
     return plan_client(client, standard, today).touchpoints
 
 
 def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
-    """The client's touchpoints from ``today`` to ``today + horizon_days``, in date order, and
-    the first day on which they may change.
+    """The client's touchpoints from ``today`` to the end of the client's horizon
+    (:func:`horizon_days`), in date order, and the first day on which they may change.
 
     The plan depends on the day through a known set of rules, and each names the day it stops
     holding: a window opening or a date passing (every item built, merged and dropped ones too),
@@ -774,7 +787,7 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
     if client.is_blacklisted or client.is_erased or channel is None:
         return Plan((), date.max)
     bound = _Bound()
-    ctx = _context(standard, today)
+    ctx = _context(standard, today, horizon_days(client.id, standard))
     end = ctx.end
     for p in client.purchases:
         if p.date > today:
@@ -834,7 +847,7 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
     items.sort(key=_KEY)
     while True:
         if filler is not None:
-            _fill(items, p0, end, standard, filler, bound)
+            _fill(items, p0, end, standard, filler, bound, ctx.horizon)
         if not _fix_selling(items, standard, filler):
             break
     plan = [

@@ -26,6 +26,7 @@ from rapport.core.planner import (
     build_plan,
     choose_channel,
     greeted_dates_in,
+    horizon_days,
     items_needed,
     overdue_ratio,
     plan_client,
@@ -111,7 +112,11 @@ def test_spacing_respects_min_gap_unless_an_exception(case: tuple[PlanClient, da
 def test_no_gap_longer_than_max_gap_for_regular_clients(case: tuple[PlanClient, date]) -> None:
     client, today = case
     plan = build_plan(client, STANDARD, today)
-    edges = [today, *(t.date for t in plan), today + timedelta(days=STANDARD.horizon_days)]
+    edges = [
+        today,
+        *(t.date for t in plan),
+        today + timedelta(days=horizon_days(client.id, STANDARD)),
+    ]
     assert all((b - a).days <= STANDARD.max_gap for a, b in itertools.pairwise(edges))
 
 
@@ -313,14 +318,27 @@ def test_a_stored_plan_holds_until_the_day_it_names(
         assert build_plan(read_back(client, stored.touchpoints, day), standard, day) == ahead, day
 
 
+def test_horizons_are_staggered_over_two_weeks_by_client() -> None:
+    # A greeted date entering the horizon changes the far end of most plans; with every
+    # client's horizon ending on the same day, one night would re-plan most clients.
+    assert {horizon_days(pk, STANDARD) for pk in range(1, 15)} == set(range(352, 366))
+    assert horizon_days(15, STANDARD) == horizon_days(1, STANDARD)
+    short = Standard(horizon_days=40)  # too short to shorten
+    assert {horizon_days(pk, short) for pk in range(1, 15)} == {40}
+    client = PlanClient(13, "regular", frozenset({"whatsapp"}), gender="f")
+    today = date(2026, 12, 6)
+    assert max(t.date for t in build_plan(client, STANDARD, today)) <= today + timedelta(days=352)
+
+
 def test_stable_until_names_the_first_change() -> None:
     # Contacted on 1 December: the plan's first contact is the New Year gift idea on 20
     # December (window from the 18th; a window that has opened keeps its start). It holds until
     # the 19th; on the 20th the next year's New Year gift idea enters the 365-day horizon (and
     # joins the Mothers' Day one of November 2027): the plan built that day differs.
     today = date(2026, 12, 6)
-    client = PlanClient(5, "regular", frozenset({"whatsapp"}), birthday=date(1985, 4, 10),
+    client = PlanClient(28, "regular", frozenset({"whatsapp"}), birthday=date(1985, 4, 10),
                         gender="f", last_contact=date(2026, 12, 1))  # fmt: skip
+    assert horizon_days(client.id, STANDARD) == 365  # (a client whose horizon is the full year)
     planned = plan_client(client, STANDARD, today)
     first = planned.touchpoints[0]
     assert (first.date, first.window_start, first.occasion) == (
@@ -357,7 +375,11 @@ def test_switched_off_occasions_never_appear_and_the_rules_still_hold(
     produced |= {m for t in plan for m in t.merged_occasions if m != "custom"}
     produced |= {"key_date" for t in plan if t.occasion == "personal_checkin" and t.priority == 40}
     assert not produced & off
-    edges = [today, *(t.date for t in plan), today + timedelta(days=standard.horizon_days)]
+    edges = [
+        today,
+        *(t.date for t in plan),
+        today + timedelta(days=horizon_days(client.id, standard)),
+    ]
     for a, b in itertools.pairwise(plan):
         if (b.date - a.date).days < standard.min_gap:
             assert exempt(a) or exempt(b), (a, b)
@@ -379,7 +401,11 @@ def test_with_every_selling_occasion_off_the_gaps_are_filled_with_personal_and_u
     fillers = {t.occasion for t in plan if not t.is_fixed and not t.may_break_min_gap}
     assert fillers <= {"personal_checkin", "care_tips"}
     if client.status != "dormant":
-        edges = [today, *(t.date for t in plan), today + timedelta(days=standard.horizon_days)]
+        edges = [
+            today,
+            *(t.date for t in plan),
+            today + timedelta(days=horizon_days(client.id, standard)),
+        ]
         assert all((b - a).days <= standard.max_gap for a, b in itertools.pairwise(edges))
 
 
@@ -510,7 +536,7 @@ def test_greetings_follow_gender_rules() -> None:
 
 def test_new_client_gets_the_onboarding_sequence() -> None:
     today = date(2026, 6, 1)
-    client = PlanClient(4, "new", frozenset({"email"}),
+    client = PlanClient(14, "new", frozenset({"email"}),  # her horizon: the whole year
                         purchases=(PlanPurchase(today, 500.0, ("earrings",)),))  # fmt: skip
     plan = build_plan(client, STANDARD, today)
     assert [(t.occasion, (t.date - today).days) for t in plan] == [

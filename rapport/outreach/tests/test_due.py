@@ -19,10 +19,11 @@ from rapport.accounts.models import Store
 from rapport.clients.choices import Relation
 from rapport.clients.models import Client, Consent, ContactPoint, KeyDate, Preference, Relative
 from rapport.clients.services import client_update, relative_add
+from rapport.core import planner
 from rapport.outreach.choices import Outcome
 from rapport.outreach.jobs import _active_ids, replan_range
 from rapport.outreach.models import Contact, PlanDigest, Standard
-from rapport.outreach.planning import replan_chunk
+from rapport.outreach.planning import plan_input_for, replan_chunk, standard_for
 from rapport.outreach.services import plan_rebuild, plans_rebuild
 from rapport.sales.models import Purchase, PurchaseLine, Visit
 from rapport.sales.services import LineInput, purchase_record
@@ -40,20 +41,24 @@ def digest_of(client: Client) -> PlanDigest | None:
 
 
 def test_a_saved_plan_keeps_the_day_it_may_next_change(world: World) -> None:
-    # Contacted on 1 December: the plan holds until the next New Year's gift idea enters the
-    # horizon on 20 December (the planner's own example, here through the database).
+    # Contacted on 1 December: nothing changes her plan before the spacing after that contact
+    # ends (the 22nd) or the next New Year's gift idea enters her horizon (from the 20th).
     client_update(actor=world.owner, client=world.client, status="regular",
                   birthday=date(1985, 4, 10), gender="f")  # fmt: skip
     grant_consent(world.client)
     Contact.objects.create(client=world.client, channel="whatsapp", outcome=Outcome.SENT,
                            at=at(date(2026, 12, 1)))  # fmt: skip
-    plan_rebuild(client=world.client, today=date(2026, 12, 6))
+    today = date(2026, 12, 6)
+    plan_rebuild(client=world.client, today=today)
     digest = digest_of(world.client)
     assert digest is not None
-    assert (digest.planned_on, digest.stable_until) == (date(2026, 12, 6), date(2026, 12, 20))
-    # due on the 20th, not before
-    assert world.client.pk not in _active_ids(due_on=date(2026, 12, 19))
-    assert world.client.pk in _active_ids(due_on=date(2026, 12, 20))
+    expected = planner.plan_stored(plan_input_for(world.client, today=today),
+                                   standard_for(world.store), today).stable_until  # fmt: skip
+    assert (digest.planned_on, digest.stable_until) == (today, expected)
+    assert date(2026, 12, 20) <= expected <= date(2026, 12, 23)
+    # due on that day, not the day before
+    assert world.client.pk not in _active_ids(due_on=expected - timedelta(days=1))
+    assert world.client.pk in _active_ids(due_on=expected)
 
 
 def _changes(world: World) -> dict[str, Callable[[], object]]:
@@ -79,7 +84,7 @@ def _changes(world: World) -> dict[str, Callable[[], object]]:
         "purchase returned": lambda: Purchase.objects.filter(**mine).update(
             returned_total=Decimal("100")),
         "receipt line": lambda: PurchaseLine.objects.create(
-            purchase=Purchase.objects.filter(**mine).first(), description="Серьги", quantity=1,
+            purchase=Purchase.objects.get(**mine), description="Серьги", quantity=1,
             unit_price=Decimal("100")),
         "receipt line changed": lambda: PurchaseLine.objects.filter(
             purchase__client=client).update(description="Браслет"),
@@ -128,12 +133,14 @@ def test_every_table_the_plan_reads_has_a_trigger_that_forgets_digests(world: Wo
     # The guard on the rule above: a table added to what the loader reads without its trigger
     # would let the nightly re-plan keep a plan its input no longer gives.
     grant_consent(world.client)
-    purchase_record(actor=world.owner, client=world.client,
-                    lines=[LineInput(description="Кольцо", quantity=1, unit_price=Decimal("1"))])
+    purchase_record(
+        actor=world.owner,
+        client=world.client,
+        lines=[LineInput(description="Кольцо", quantity=1, unit_price=Decimal("1"))],
+    )
     relative_add(actor=world.owner, client=world.client, name="Маша", relation=Relation.CHILD)
-    with CaptureQueriesContext(connection) as queries:
-        with transaction.atomic():
-            replan_chunk([world.client.pk], date(2026, 12, 6), trust_digests=False)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        replan_chunk([world.client.pk], date(2026, 12, 6), trust_digests=False)
     read = set().union(*(_tables(q["sql"]) for q in queries.captured_queries
                          if q["sql"].lstrip().upper().startswith("SELECT")))  # fmt: skip
     with connection.cursor() as cursor:
@@ -171,7 +178,8 @@ def test_nights_of_due_only_replans_end_where_full_replans_do() -> None:
                 for pk in picked
             ])  # fmt: skip
             Contact.objects.create(client_id=ids[night], channel="whatsapp",
-                                   outcome=Outcome.SENT, at=at(day - timedelta(days=1)))  # fmt: skip
+                                   outcome=Outcome.SENT,
+                                   at=at(day - timedelta(days=1)))  # fmt: skip
             Client.objects.filter(pk=ids[night + 1]).update(status="dormant")
         due = _active_ids(first=ids[0], last=ids[-1], due_on=day)
         due_counts.append(len(due))

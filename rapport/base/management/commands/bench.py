@@ -481,7 +481,7 @@ def _load(*, clients: int, seed: int, marker: str) -> None:
 # --- plan: contact plans at scale ---------------------------------------------------------------
 
 PLAN_BUDGET_SECONDS_1M = 60.0
-NIGHTS = 14  # nightly re-plans measured after the initial one (two weeks: holidays come in)
+NIGHTS = 30  # nightly re-plans measured after the initial one (a month: holidays come in)
 PLAN_FIGURES = ("replan", "one_client", "core", "today")
 PLAN_BUDGET_P95_MS = 20.0
 TODAY_BUDGET_P95_MS = 100.0
