@@ -84,8 +84,8 @@ def _changes(world: World) -> dict[str, Callable[[], object]]:
         "purchase returned": lambda: Purchase.objects.filter(**mine).update(
             returned_total=Decimal("100")),
         "receipt line": lambda: PurchaseLine.objects.create(
-            purchase=Purchase.objects.get(**mine), description="Серьги", quantity=1,
-            unit_price=Decimal("100")),
+            purchase=Purchase.objects.filter(**mine).earliest("pk"), description="Серьги",
+            quantity=1, unit_price=Decimal("100")),
         "receipt line changed": lambda: PurchaseLine.objects.filter(
             purchase__client=client).update(description="Браслет"),
         "visit": lambda: Visit.objects.create(**mine, store=store, purpose="fitting",
