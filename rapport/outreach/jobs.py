@@ -23,13 +23,11 @@ from datetime import time as day_time
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.tasks import task
 from django.utils import timezone
 
-from rapport.clients.models import Client
-from rapport.outreach.models import NightlyRun, PlanDigest
-from rapport.outreach.services import plans_rebuild
+from rapport.outreach.models import NightlyRun
+from rapport.outreach.services import active_client_ids, plans_rebuild
 
 NIGHTLY_AFTER = day_time(3, 0)  # server time (settings.TIME_ZONE)
 NIGHTLY_JOB = "nightly"
@@ -40,34 +38,10 @@ def _day(day: str | None) -> date:
     return date.fromisoformat(day) if day else timezone.localdate()
 
 
-def _active_ids(
-    store_id: int | None = None,
-    *,
-    first: int | None = None,
-    last: int | None = None,
-    due_on: date | None = None,
-) -> list[int]:
-    """Every client's id (of a store; from ``first`` to ``last``; whose plan may change on
-    ``due_on``), merged cards left out: they are empty shells."""
-    clients = Client.objects.filter(merged_into__isnull=True)
-    if due_on is not None:
-        clients = clients.exclude(
-            Exists(PlanDigest.objects.filter(client=OuterRef("pk"), stable_until__gt=due_on,
-                                             planned_on__lte=due_on))
-        )  # fmt: skip
-    if store_id is not None:
-        clients = clients.filter(store_id=store_id)
-    if first is not None:
-        clients = clients.filter(pk__gte=first)
-    if last is not None:
-        clients = clients.filter(pk__lte=last)
-    return list(clients.order_by("pk").values_list("pk", flat=True))
-
-
 @task()
 def replan_all(day: str | None = None) -> dict[str, Any]:
     """Re-plan every client for ``day`` (ISO date, default today), chunk by chunk."""
-    ids = _active_ids()
+    ids = active_client_ids()
     return plans_rebuild(client_ids=ids, today=_day(day)).as_dict()
 
 
@@ -79,7 +53,7 @@ def nightly(day: str | None = None) -> dict[str, Any]:
 
     today = _day(day)
     scored = scores_refresh(today=today)
-    slices = replan_slices(_active_ids())
+    slices = replan_slices(active_client_ids())
     for first, last in slices:
         replan_range.enqueue(first, last, today.isoformat())
     return {"scores": scored.as_dict(), "plans": {"slices": len(slices)}}
@@ -96,7 +70,7 @@ def replan_range(first: int, last: int, day: str | None = None) -> dict[str, Any
     """Re-plan the clients whose ids lie from ``first`` to ``last`` and whose plan may change,
     for ``day``."""
     today = _day(day)
-    ids = _active_ids(first=first, last=last, due_on=today)
+    ids = active_client_ids(first=first, last=last, due_on=today)
     return plans_rebuild(client_ids=ids, today=today).as_dict()
 
 
@@ -109,7 +83,7 @@ def replan_clients(client_ids: list[int], day: str | None = None) -> dict[str, A
 @task()
 def replan_store(store_id: int, day: str | None = None) -> dict[str, Any]:
     """Re-plan every client of a store (after its standard changed)."""
-    ids = _active_ids(store_id=store_id)
+    ids = active_client_ids(store_id=store_id)
     return plans_rebuild(client_ids=ids, today=_day(day)).as_dict()
 
 

@@ -9,6 +9,7 @@ from time import perf_counter
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ from rapport.clients.models import Client
 from rapport.clients.timeline import timeline_record
 from rapport.core import planner
 from rapport.outreach.choices import AWAITING, Category, Occasion, Outcome, TouchpointStatus
-from rapport.outreach.models import Contact, Touchpoint
+from rapport.outreach.models import Contact, PlanDigest, Touchpoint
 from rapport.outreach.planning import (
     CHUNK,
     PlanStats,
@@ -62,6 +63,30 @@ def plans_rebuild(
             progress(len(chunk))
     total.seconds = perf_counter() - started
     return total
+
+
+def active_client_ids(
+    store_id: int | None = None,
+    *,
+    first: int | None = None,
+    last: int | None = None,
+    due_on: date | None = None,
+) -> list[int]:
+    """Every client's id (of a store; from ``first`` to ``last``; whose plan may change on
+    ``due_on``), merged cards left out: they are empty shells."""
+    clients = Client.objects.filter(merged_into__isnull=True)
+    if due_on is not None:
+        clients = clients.exclude(
+            Exists(PlanDigest.objects.filter(client=OuterRef("pk"), stable_until__gt=due_on,
+                                             planned_on__lte=due_on))
+        )  # fmt: skip
+    if store_id is not None:
+        clients = clients.filter(store_id=store_id)
+    if first is not None:
+        clients = clients.filter(pk__gte=first)
+    if last is not None:
+        clients = clients.filter(pk__lte=last)
+    return list(clients.order_by("pk").values_list("pk", flat=True))
 
 
 PROCESS_SLICE = 20_000  # clients per task when a re-plan runs in several processes

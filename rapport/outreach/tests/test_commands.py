@@ -16,7 +16,7 @@ from rapport.clients.choices import Channel, ConsentSource, ConsentStatus
 from rapport.clients.services import consent_set
 from rapport.outreach import services
 from rapport.outreach.choices import TouchpointStatus
-from rapport.outreach.models import Touchpoint
+from rapport.outreach.models import PlanDigest, Touchpoint
 from rapport.testing import World, grant_consent, make_client
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +102,23 @@ def test_replan_one_client_then_the_store_with_a_json_summary(world: World) -> N
         "clients": 0, "inserted": 0, "deleted": 0, "kept": 0, "seconds": 0.0,
         "clients_per_s": 0.0,
     }  # fmt: skip
+
+
+def test_replan_due_takes_only_the_clients_whose_plan_may_have_changed(world: World) -> None:
+    grant_consent(world.client)  # (the service re-plans her: her digest is fresh)
+    other = make_client(world.owner, world.store, first_name="Ольга")
+    grant_consent(other)
+    PlanDigest.objects.filter(client=other).delete()  # as a trigger does after an import
+    today = timezone.localdate()
+
+    out, _ = run("replan", "--due", "--date", today.isoformat(), "--json")
+    again, _ = run("replan", "--due", "--date", today.isoformat(), "--json")
+    digest = PlanDigest.objects.get(client=world.client)
+    on_its_day, _ = run("replan", "--due", "--date", digest.stable_until.isoformat(), "--json")
+
+    assert json.loads(out)["clients"] == 1  # Ольга only
+    assert json.loads(again)["clients"] == 0
+    assert json.loads(on_its_day)["clients"] >= 1
 
 
 def test_replan_needs_exactly_one_target(world: World) -> None:

@@ -21,10 +21,10 @@ from rapport.clients.models import Client, Consent, ContactPoint, KeyDate, Prefe
 from rapport.clients.services import client_update, relative_add
 from rapport.core import planner
 from rapport.outreach.choices import Outcome
-from rapport.outreach.jobs import _active_ids, replan_range
+from rapport.outreach.jobs import replan_range
 from rapport.outreach.models import Contact, PlanDigest, Standard
 from rapport.outreach.planning import plan_input_for, replan_chunk, standard_for
-from rapport.outreach.services import plan_rebuild, plans_rebuild
+from rapport.outreach.services import active_client_ids, plan_rebuild, plans_rebuild
 from rapport.sales.models import Purchase, PurchaseLine, Visit
 from rapport.sales.services import LineInput, purchase_record
 from rapport.testing import World, grant_consent
@@ -57,8 +57,8 @@ def test_a_saved_plan_keeps_the_day_it_may_next_change(world: World) -> None:
     assert (digest.planned_on, digest.stable_until) == (today, expected)
     assert date(2026, 12, 20) <= expected <= date(2026, 12, 23)
     # due on that day, not the day before
-    assert world.client.pk not in _active_ids(due_on=expected - timedelta(days=1))
-    assert world.client.pk in _active_ids(due_on=expected)
+    assert world.client.pk not in active_client_ids(due_on=expected - timedelta(days=1))
+    assert world.client.pk in active_client_ids(due_on=expected)
 
 
 def _changes(world: World) -> dict[str, Callable[[], object]]:
@@ -181,7 +181,7 @@ def test_nights_of_due_only_replans_end_where_full_replans_do() -> None:
                                    outcome=Outcome.SENT,
                                    at=at(day - timedelta(days=1)))  # fmt: skip
             Client.objects.filter(pk=ids[night + 1]).update(status="dormant")
-        due = _active_ids(first=ids[0], last=ids[-1], due_on=day)
+        due = active_client_ids(first=ids[0], last=ids[-1], due_on=day)
         due_counts.append(len(due))
         result = replan_range.call(ids[0], ids[-1], day.isoformat())
         assert result["clients"] == len(due)

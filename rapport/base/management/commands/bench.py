@@ -532,13 +532,13 @@ def plan_worker(
     passes = [("replan_initial", today)]
     passes += [("replan_nightly", today + timedelta(days=n)) for n in range(1, NIGHTS + 1)]
     passes += [("replan_full", last_night)]
-    from rapport.outreach.jobs import _active_ids
+    from rapport.outreach.services import active_client_ids
 
     for kind, day in passes if "replan" in wanted else ():
         if kind == "replan_initial":
             _clear_touchpoints()
         started = time.perf_counter()
-        chosen = _active_ids(due_on=day) if kind == "replan_nightly" else ids
+        chosen = active_client_ids(due_on=day) if kind == "replan_nightly" else ids
         choose_seconds = time.perf_counter() - started
         wall, stats, db_cpu = _replan_all(chosen, day, processes)
         wall += choose_seconds

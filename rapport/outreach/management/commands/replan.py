@@ -1,5 +1,8 @@
-"""``rapport replan [--all | --store ID | --client ID] [--processes N] [--json]``: rebuild
-contact plans now.
+"""``rapport replan [--all | --due | --store ID | --client ID] [--processes N] [--json]``:
+rebuild contact plans now.
+
+``--due`` takes what the nightly pass takes: the clients whose plan may have changed (input
+changed, or the plan's stable-until day has come; ADR 0007).
 
 A progress bar goes to stderr when stdout is a terminal; ``--json`` prints one summary line:
 clients, touchpoints inserted/deleted/kept, seconds and clients per second. ``--processes``
@@ -19,15 +22,19 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from rapport.clients.models import Client
-from rapport.outreach.services import plans_rebuild_in_processes
+from rapport.outreach.services import active_client_ids, plans_rebuild_in_processes
 
 
 class Command(BaseCommand):
-    help = "Re-plan every client, a store's clients or one client (saved as a diff)."
+    help = "Re-plan every client, the due ones, a store's clients or one client (as a diff)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group(required=True)
         which.add_argument("--all", action="store_true", help="every client")
+        which.add_argument(
+            "--due", action="store_true",
+            help="the clients whose plan may have changed (what the nightly pass re-plans)",
+        )  # fmt: skip
         which.add_argument("--store", type=int, help="the clients of this store (id)")
         which.add_argument("--client", type=int, help="one client (id)")
         parser.add_argument("--date", type=date.fromisoformat, help="plan as of (default today)")
@@ -58,7 +65,11 @@ class Command(BaseCommand):
             raise CommandError(
                 "--processes needs PostgreSQL: SQLite lets one process write at a time"
             )
-        ids = list(clients.values_list("pk", flat=True))
+        today = options["date"] or timezone.localdate()
+        if options["due"]:
+            ids = active_client_ids(due_on=today)
+        else:
+            ids = list(clients.values_list("pk", flat=True))
         if options["client"] is not None and not ids:
             raise CommandError(f"no client {options['client']}")
         tqdm.monitor_interval = 0  # no monitor thread: the processes are forked from this one
@@ -69,7 +80,7 @@ class Command(BaseCommand):
             stats = plans_rebuild_in_processes(
                 client_ids=ids,
                 processes=options["processes"],
-                today=options["date"] or timezone.localdate(),
+                today=today,
                 progress=bar.update,
             )
         summary = stats.as_dict()
