@@ -45,6 +45,12 @@ def _url_pattern(name: str, prefix: str) -> tuple[str, str]:
 
 
 @register.filter
+def from_today(day: date) -> date:
+    """The day, or today if it has passed (a window that opened earlier starts today)."""
+    return max(day, timezone.localdate())
+
+
+@register.filter
 def pk_url(pk: int, name: str) -> str:
     """``{% url name pk %}`` for the per-item links of long lists, without resolving each one
     (the pattern is reversed once per URL name and script prefix)."""

@@ -136,6 +136,22 @@ def test_the_card_shows_the_next_contacts(world: World) -> None:
     assert 'id="plan"' in page.content.decode()
 
 
+def test_a_window_that_opened_earlier_is_offered_from_today_on_the_card(world: World) -> None:
+    # Plans keep a window's start once it has passed (ADR 0003); the move form starts at today.
+    grant_whatsapp(world)
+    today = timezone.localdate()
+    point = Touchpoint.objects.create(
+        client=world.client, store=world.store, assignee=world.owner, occasion="service_due",
+        category="useful", channel="whatsapp", due_on=today + timedelta(days=3),
+        window_start=today - timedelta(days=4), window_end=today + timedelta(days=10),
+    )  # fmt: skip
+    browser = Browser()
+    browser.force_login(world.owner)
+    html = browser.get(reverse("clients:card", args=[world.client.pk])).content.decode()
+    assert f'id="move-{point.pk}" name="due_on"' in html
+    assert f'min="{today.isoformat()}" max="{(today + timedelta(days=10)).isoformat()}"' in html
+
+
 def test_a_rebuild_for_a_past_day_keeps_done_touchpoints(world: World) -> None:
     grant_whatsapp(world)
     done = planned(world)[0]
