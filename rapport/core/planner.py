@@ -859,29 +859,31 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
     return Plan(tuple(plan), bound.day)
 
 
-STORED_LOOKAHEAD = 4  # days on which a stored plan is checked against its own rest (a few)
+STORED_LOOKAHEAD = 3  # days on which a stored plan is checked against its own rest
 
 
 def plan_stored(client: PlanClient, standard: Standard, today: date) -> Plan:
     """:func:`plan_client` for a plan that is saved, with a later ``stable_until`` where it can.
 
-    The day after a touchpoint's date, a stored plan's row for it is no longer in the future:
-    the loader gives it back as handled (overdue, sent or done), and hand-made ones leave
-    ``manual``. A plan's own first date is its first possible change (the day after, the
-    touchpoint would be held at today), but with the row read back as handled what is planned
-    that day is often just the rest of this plan: then the rows still hold, and the plan stays
-    stable until what that day's plan names. Checked for the next few such days."""
+    ``stable_until`` names the first day the plan *may* change; on that day it often does not,
+    once the plan is stored: the rows of touchpoints whose day has passed come back as handled
+    (overdue, sent or done) instead of being planned again, hand-made ones leave ``manual``, a
+    handled one is read no more once its window is over (as the loader does); and a bound may be
+    cautious (an occasion folded into another passes, the far end of the plan moves). So the
+    plan is built as the loader would read the client on that day: if it is just the rest of
+    this plan, the rows still hold, and the plan stays stable until what that day's plan names.
+    Checked for the next few such days, one more plan each."""
     planned = plan_client(client, standard, today)
     rest, until = planned.touchpoints, planned.stable_until
     for _ in range(STORED_LOOKAHEAD):
-        if not rest or until != rest[0].date + _DAY:
+        if until == date.max:
             break
         day = until
         passed = [t for t in rest if t.date < day]
         client = replace(
             client,
             manual=tuple(m for m in client.manual if m.date >= day),
-            handled=client.handled + tuple(
+            handled=tuple(h for h in client.handled if h.window_end >= day) + tuple(
                 PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end)
                 for t in passed
                 if not t.is_manual and t.window_end >= day
@@ -903,10 +905,9 @@ def _opens(items: list[_Item], bound: _Bound) -> None:
 
 def _unhandled(items: list[_Item], client: PlanClient, bound: _Bound) -> list[_Item]:
     """The items no handled touchpoint (same occasion and relative, overlapping window) covers.
-    ``bound`` learns when a dropped one may come back: a cover holds until its window's end and
-    the item's own date (after its date, an item moves with the day, past the cover's end), so
-    one whose own window is still open then comes back (a loader drops a handled touchpoint
-    the day after its window: nothing else changes with it)."""
+    ``bound`` learns when a dropped one may come back: the day after a cover's window ends, if
+    the item's own window is still open then (a loader stops reading a handled touchpoint the
+    day after its window; where the item's window ends with it, nothing changes)."""
     done: dict[tuple[str, int | None], list[PlanHandled]] = {}
     for h in client.handled:
         done.setdefault((h.occasion, h.relative_id), []).append(h)
@@ -915,7 +916,7 @@ def _unhandled(items: list[_Item], client: PlanClient, bound: _Bound) -> list[_I
         covers = [h.window_end for h in done.get((i.occasion, i.relative_id), ())
                   if h.window_start <= i.end and i.start <= h.window_end]  # fmt: skip
         if covers:
-            last = max(i.date, min(covers))
+            last = min(covers)
             if i.end > last:
                 bound.at(last + _DAY)
         else:

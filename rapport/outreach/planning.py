@@ -281,12 +281,14 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
         if pk not in wanted:  # in the range, not asked for
             continue
         # What the loader reads changes on its own: the oldest purchase or the last visit falls
-        # out of the history read. (A handled touchpoint leaving after its window changes only
-        # what it covered: the planner names that day.)
+        # out of the history read, and the day after the next visit the one after it (if any)
+        # comes into view. (A handled touchpoint leaving after its window changes only what it
+        # covered: the planner names that day.)
         bought_days = purchases.get(pk)
         limits = [
             *((bought_days[0][2] + history,) if bought_days else ()),
             *((visited + history,) if visited else ()),
+            *((next_visit + _ONE_DAY,) if next_visit else ()),
         ]
         if limits:
             loaded.loads_until[pk] = min(limits)
