@@ -358,6 +358,14 @@ class _Context:
         self.relatives: dict[tuple[int, int], Any] = {}
         self.greeted: dict[tuple[str, bool], Any] = {}
 
+    def place_for(self, when: date, before: int, after: int, bound: _Bound) -> _Placed | None:
+        """:meth:`place` for one client's plan: ``bound`` learns the day an anchor beyond the
+        horizon enters it."""
+        where = self.place(when, before, after)
+        if where is None and when > self.end:
+            bound.at(self.enters(when))
+        return where
+
     def place(self, when: date, before: int, after: int) -> _Placed | None:
         """Where an anchor touched on ``when``, with a window from ``before`` days before to
         ``after`` days after it, lands in the plan: ``(date, window start, window end)``, moved
@@ -560,18 +568,14 @@ def _fixed_anchors(client: PlanClient, ctx: _Context, selling: bool, bound: _Bou
         ahead.sort(key=lambda entry: (entry[0], entry[1]))
         for _, pd, day, p in ahead[: ctx.standard.purchase_anniversaries_per_year]:
             bound.at(day + _DAY)  # once it has passed, the next largest purchase's may come in
-            where = ctx.place(day, 3, 3)
-            if where is None and day > ctx.end:
-                bound.at(ctx.enters(day))
+            where = ctx.place_for(day, 3, 3, bound)
             if where is not None:
                 params = {"purchase_date": pd.isoformat(), "items": p.items, "years": 1}
                 append(_Item(*where, "purchase_anniversary", PERSONAL, True, False, None, params,
                              _PURCHASE_ANNIVERSARY))  # fmt: skip
     if selling and "event_invitation" not in disabled:
         for ev in client.events:
-            where = ctx.place(ev.date - _FOURTEEN, 7, 4)
-            if where is None and ev.date - _FOURTEEN > ctx.end:
-                bound.at(ctx.enters(ev.date - _FOURTEEN))
+            where = ctx.place_for(ev.date - _FOURTEEN, 7, 4, bound)
             if where is not None:
                 params = {"event_id": ev.id, "event_name": ev.name,
                           "event_date": ev.date.isoformat()}  # fmt: skip
@@ -943,9 +947,7 @@ def _after_visit(client: PlanClient, ctx: _Context, purchases: list[PlanPurchase
                                    _THANK_YOU))  # fmt: skip
     if last_visit and not (last_contact and last_contact > last_visit + _DAY) \
             and "feedback" not in disabled:  # fmt: skip
-        where = ctx.place(last_visit + _TWO_DAYS, 0, 5)
-        if where is None and last_visit + _TWO_DAYS > ctx.end:
-            bound.at(ctx.enters(last_visit + _TWO_DAYS))
+        where = ctx.place_for(last_visit + _TWO_DAYS, 0, 5, bound)
         if where is not None:
             params = {"visit_date": last_visit.isoformat()}
             items.append(_Item(*where, "feedback", USEFUL, False, True, None, params, _FEEDBACK))

@@ -110,6 +110,7 @@ def read_back(client: PlanClient, plan: tuple[Touchpoint, ...], day: date) -> Pl
 
 
 fast = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+thorough = settings(fast, max_examples=300)  # the properties the nightly re-plan relies on
 
 
 @fast
@@ -274,7 +275,7 @@ STANDARDS = (
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@thorough
 @given(clients(), st.integers(1, 10**6), st.sampled_from(STANDARDS), st.data())
 def test_the_plan_stays_the_same_until_the_day_it_names(
     case: tuple[PlanClient, date], pk: int, standard: Standard, data: st.DataObject
@@ -309,7 +310,7 @@ HANDLED_OCCASIONS = (
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@thorough
 @given(clients(), st.integers(1, 10**6), st.sampled_from(STANDARDS), st.data())
 def test_a_stored_plan_holds_until_the_day_it_names(
     case: tuple[PlanClient, date], pk: int, standard: Standard, data: st.DataObject
