@@ -37,6 +37,11 @@ _DAY = timedelta(days=1)
 _YEAR_AND_A_DAY = timedelta(days=367)  # older purchases' first anniversaries have passed
 _DAYS = tuple(timedelta(days=n) for n in range(43))  # leads, windows, offsets of anchors
 _TEN, _FOURTEEN = _DAYS[10], _DAYS[14]
+MAX_MIN_GAP = 30  # the largest min_gap a standard allows (2 * min_gap <= max_gap <= 60)
+# An occasion whose window is over waits this many days at most for the touchpoint after it to
+# pass (it goes with that one; see ``_opens``), and a handled touchpoint is read (and covers its
+# occasion) for as long after its window.
+PASSED_KEPT_DAYS = HANDLED_KEPT_DAYS = 60
 SAME_CONTACT_DAYS = 1  # contacts this close are one message (DESIGN §3 step 3, any category)
 _Date = date  # for annotations inside classes that have a field named ``date``
 _NOT_AN_OCCASION = ("day off", "observed", "substituted", "перенесено")
@@ -169,6 +174,9 @@ class PlanClient:
     purchases: tuple[PlanPurchase, ...] = ()
     visits: tuple[date, ...] = ()  # only the latest one up to the plan's day matters
     last_contact: date | None = None
+    # The day of the latest touchpoint still open (planned, not sent) whose day has passed: it
+    # is on the consultant's Today as overdue, and spacing counts from it as from a contact.
+    last_overdue: date | None = None
     typical_interval_days: float | None = None
     preferences: tuple[str, ...] = ()
     events: tuple[PlanEvent, ...] = ()
@@ -345,13 +353,14 @@ class _Context:
     to look at, yearly dates placed in the plan and the greeted-date anchors by audience (built
     once, reused)."""
 
-    __slots__ = ("disabled", "end", "greeted", "horizon", "placed", "relatives", "standard",
-                 "today", "years")  # fmt: skip
+    __slots__ = ("disabled", "end", "greeted", "horizon", "passed_since", "placed", "relatives",
+                 "standard", "today", "years")  # fmt: skip
 
     def __init__(self, standard: Standard, today: date, horizon_days: int) -> None:
         self.standard, self.today = standard, today
         self.horizon = timedelta(days=horizon_days)
         self.end = today + self.horizon
+        self.passed_since = today - timedelta(days=PASSED_KEPT_DAYS)
         self.years = range(today.year - 1, self.end.year + 2)
         self.disabled = standard.disabled_occasions
         self.placed: dict[tuple[int, ...], Any] = {}
@@ -376,11 +385,16 @@ class _Context:
         and every client's plan with it on the days around a holiday."""
         today = self.today
         stop = when + _DAYS[after]
-        if when < today:
-            return None if stop < today else (today, today, stop)
         if when > self.end:
             return None
-        return when, when - _DAYS[before] if before else when, stop
+        start = when - _DAYS[before] if before else when
+        if when >= today:
+            return when, start, stop
+        if stop >= today:
+            return today, start, stop
+        # Its window is over: for a while it stays on its last day, not to be sent but to go
+        # with the touchpoint it is folded into (see ``_opens``).
+        return None if stop < self.passed_since else (stop, start, stop)
 
     def enters(self, when: date) -> date:
         """The day an anchor touched on ``when``, beyond the horizon, enters the plan."""
@@ -458,13 +472,13 @@ class _Context:
 
 
 _CONTEXTS: dict[tuple[int, date, int], tuple[Standard, _Context]] = {}
-HORIZON_STAGGER = 14  # clients' horizons end up to 13 days short of the standard's, by id
+HORIZON_STAGGER = 28  # clients' horizons end up to 27 days short of the standard's, by id
 
 
 def horizon_days(client_id: int, standard: Standard) -> int:
-    """How far ahead a client's plan reaches: the standard's horizon, shortened by 0–13 days
+    """How far ahead a client's plan reaches: the standard's horizon, shortened by 0–27 days
     by client (by id). A date entering the horizon changes the far end of every plan it
-    concerns (a New Year gift idea: two clients in three); spread over two weeks, it does not
+    concerns (a New Year gift idea: two clients in three); spread over four weeks, it does not
     make one night re-plan most clients."""
     if standard.horizon_days < 4 * HORIZON_STAGGER:
         return standard.horizon_days
@@ -701,6 +715,8 @@ def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _
     prev_date, prev_cat = p0, None
     for item in [*items, None]:
         b, cat_b = (end, None) if item is None else (item.date, item.category)
+        if b < prev_date:  # passed, before the spacing starts: not an edge
+            continue
         gap = (b - prev_date).days
         if gap > max_gap:
             n = -(-gap // max_gap)
@@ -825,8 +841,8 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
     if client.status == "former":
         items = _former(client, ctx, earliest, bound)
         if client.handled:
-            items = _unhandled(items, client, bound)
-        _opens(items, bound)
+            items = _unhandled(items, client, bound, 0)
+        items = _opens(items, ctx, bound, None)
         filler = None
     else:
         bound.at(earliest + _DAY)
@@ -834,9 +850,16 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
         anchors = _fixed_anchors(client, ctx, full, bound)
         after = _after_visit(client, ctx, purchases, last_visit, last_contact, earliest, bound)
         if client.handled:
-            anchors, after = _unhandled(anchors, client, bound), _unhandled(after, client, bound)
-        _opens(anchors, bound)
-        _opens(after, bound)
+            alive = PASSED_KEPT_DAYS
+            anchors = _unhandled(anchors, client, bound, alive)
+            after = _unhandled(after, client, bound, alive)
+        # A passed occasion (its window over) goes with the touchpoint after it, until that one
+        # has passed or been handled, or the client was contacted.
+        seen = max((h.window_end for h in client.handled), default=ref)
+        if ref is not None and seen is not None and ref > seen:
+            seen = ref
+        anchors = _opens(anchors, ctx, bound, seen)
+        after = _opens(after, ctx, bound, seen)
         items = _merge_close(_merge(anchors, standard.merge_window_days) + after, SAME_CONTACT_DAYS)
         filler = _Filler(client, full, ctx.disabled) if full else None
     for m in client.manual:
@@ -849,11 +872,18 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
         elif m.date > end:
             bound.at(ctx.enters(m.date))
     items.sort(key=_KEY)
+    # An overdue touchpoint will still be sent: gaps are filled from it, as they were while it
+    # was ahead, rather than from the last contact the day it passes.
+    fill_from = p0
+    if client.last_overdue is not None and p0 < client.last_overdue < today:
+        fill_from = client.last_overdue
     while True:
         if filler is not None:
-            _fill(items, p0, end, standard, filler, bound, ctx.horizon)
+            _fill(items, fill_from, end, standard, filler, bound, ctx.horizon)
         if not _fix_selling(items, standard, filler):
             break
+    if items and items[0].date < today:
+        items = [i for i in items if i.date >= today]  # passed ones went with another or go
     plan = [
         _new_touchpoint(i.date, i.start, i.end, i.occasion, i.category, i.channel or channel,
                         i.fixed, i.may_break, i.relative_id, tuple(i.merged), i.params, i.priority,
@@ -883,14 +913,16 @@ def plan_stored(client: PlanClient, standard: Standard, today: date) -> Plan:
         if until == date.max:
             break
         day = until
+        kept_from = day - timedelta(days=HANDLED_KEPT_DAYS)
         passed = [t for t in rest if t.date < day]
         client = replace(
             client,
+            last_overdue=max((t.date for t in passed), default=client.last_overdue),
             manual=tuple(m for m in client.manual if m.date >= day),
-            handled=tuple(h for h in client.handled if h.window_end >= day) + tuple(
+            handled=tuple(h for h in client.handled if h.window_end >= kept_from) + tuple(
                 PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end)
                 for t in passed
-                if not t.is_manual and t.window_end >= day
+                if not t.is_manual and t.window_end >= kept_from
             ),
         )  # fmt: skip
         ahead = plan_client(client, standard, day)
@@ -900,18 +932,36 @@ def plan_stored(client: PlanClient, standard: Standard, today: date) -> Plan:
     return Plan(planned.touchpoints, until)
 
 
-def _opens(items: list[_Item], bound: _Bound) -> None:
-    """The first day any of these items may change: the day after its date (then it is gone,
-    or held at today while its window is open). Merged ones count: they decide merges."""
+def _opens(items: list[_Item], ctx: _Context, bound: _Bound, seen: date | None) -> list[_Item]:
+    """The first day any of these items may change: the day after its date (then it is held at
+    today while its window is open, or passed). Merged ones count: they decide merges.
+
+    A passed item (its window over, :meth:`_Context.place`) is never sent: it leads nothing,
+    and goes with the touchpoint it is folded into for ``min_gap`` days, or until a touchpoint
+    after it has passed or the client was contacted (``seen``: the last day of either); had it
+    been its own touchpoint, that one's row covers it (``_unhandled``). The items kept."""
+    today = ctx.today
+    gone = _GONE
+    kept = []
     for i in items:
-        bound.at(i.date + _DAY)
+        if i.date >= today:
+            bound.at(i.date + _DAY)
+        elif seen is None or seen <= i.date:
+            i.priority = -1
+            i.key = (i.date, 1, i.occasion, i.relative_id or 0)
+            bound.at(i.date + gone)
+        else:
+            continue
+        kept.append(i)
+    return kept
 
 
-def _unhandled(items: list[_Item], client: PlanClient, bound: _Bound) -> list[_Item]:
+def _unhandled(items: list[_Item], client: PlanClient, bound: _Bound, alive: int
+               ) -> list[_Item]:  # fmt: skip
     """The items no handled touchpoint (same occasion and relative, overlapping window) covers.
-    ``bound`` learns when a dropped one may come back: the day after a cover's window ends, if
-    the item's own window is still open then (a loader stops reading a handled touchpoint the
-    day after its window; where the item's window ends with it, nothing changes)."""
+    ``bound`` learns when a dropped one may come back: the day a loader stops reading its
+    cover (:data:`HANDLED_KEPT_DAYS` after the cover's window), if the item is still there
+    then (``alive`` days after its window)."""
     done: dict[tuple[str, int | None], list[PlanHandled]] = {}
     for h in client.handled:
         done.setdefault((h.occasion, h.relative_id), []).append(h)
@@ -920,9 +970,9 @@ def _unhandled(items: list[_Item], client: PlanClient, bound: _Bound) -> list[_I
         covers = [h.window_end for h in done.get((i.occasion, i.relative_id), ())
                   if h.window_start <= i.end and i.start <= h.window_end]  # fmt: skip
         if covers:
-            last = min(covers)
-            if i.end > last:
-                bound.at(last + _DAY)
+            gone = min(covers) + _KEPT
+            if i.end + timedelta(days=alive) >= gone:
+                bound.at(gone)
         else:
             kept.append(i)
     return kept
@@ -997,6 +1047,8 @@ def _overdue_from(last: date, interval: float, ratio: float) -> date:
         return date.max
 
 
+_KEPT = timedelta(days=HANDLED_KEPT_DAYS + 1)
+_GONE = timedelta(days=PASSED_KEPT_DAYS + 1)
 _THANK_YOU, _FEEDBACK = PRIORITY["thank_you"], PRIORITY["feedback"]
 _WIN_BACK, _CARE_TIPS = PRIORITY["win_back"], PRIORITY["care_tips"]
 

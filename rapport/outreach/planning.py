@@ -31,6 +31,7 @@ from django.db.models import (
     DateField,
     F,
     FloatField,
+    Max,
     Model,
     OuterRef,
     Subquery,
@@ -259,7 +260,9 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
     handled: dict[int, list[planner.PlanHandled]] = defaultdict(list)
     for client_id, due_on, occasion, category, channel, status, is_manual, relative_id, \
             start, end in (
-        Touchpoint.objects.filter(among, window_end__gte=today)
+        Touchpoint.objects.filter(
+            among, window_end__gte=today - timedelta(days=planner.HANDLED_KEPT_DAYS)
+        )
         .exclude(status=TouchpointStatus.PLANNED, is_manual=False, due_on__gte=today)
         .order_by("client_id", "due_on", "pk")
         .values_list("client_id", "due_on", "occasion", "category", "channel", "status",
@@ -271,6 +274,17 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
             )
         handled[client_id].append(planner.PlanHandled(occasion, relative_id, start, end))
 
+    # The latest overdue touchpoint (still planned, its day passed) the spacing counts from:
+    # one older than the largest ``min_gap`` a standard allows counts for nothing.
+    overdue: dict[int, date] = dict(
+        Touchpoint.objects.filter(
+            among, status=TouchpointStatus.PLANNED, due_on__lt=today,
+            due_on__gte=today - timedelta(days=planner.MAX_MIN_GAP),
+        )
+        .order_by()
+        .values_list("client_id")
+        .annotate(Max("due_on"))
+    )  # fmt: skip
     wanted = set(ids)
     loaded = Loaded({}, {}, {}, {})
     no_purchases: list[tuple[int, int, date, float]] = []
@@ -314,6 +328,7 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
             ),
             visits=tuple(v for v in (visited, next_visit) if v),
             last_contact=contacted,
+            last_overdue=overdue.get(pk),
             typical_interval_days=None,
             preferences=tuple(liked),
             events=(),

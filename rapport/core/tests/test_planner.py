@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from rapport.core.planner import (
     DISABLEABLE,
+    HANDLED_KEPT_DAYS,
     GreetedDate,
     PlanClient,
     PlanEvent,
@@ -34,6 +35,7 @@ from rapport.core.planner import (
 )
 
 STANDARD = Standard()
+KEPT = timedelta(days=HANDLED_KEPT_DAYS)  # a handled touchpoint is read this long after it
 CHANNELS = ("whatsapp", "telegram", "sms", "call", "email")
 days = st.dates(date(1940, 1, 1), date(2027, 12, 31))
 todays = st.dates(date(2024, 1, 1), date(2027, 12, 31))
@@ -100,11 +102,12 @@ def read_back(client: PlanClient, plan: tuple[Touchpoint, ...], day: date) -> Pl
     ``manual``, handled ones whose window is over are no longer read."""
     return dataclasses.replace(
         client,
+        last_overdue=max((t.date for t in plan if t.date < day), default=client.last_overdue),
         manual=tuple(m for m in client.manual if m.date >= day),
-        handled=tuple(h for h in client.handled if h.window_end >= day) + tuple(
+        handled=tuple(h for h in client.handled if h.window_end >= day - KEPT) + tuple(
             PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end)
             for t in plan
-            if t.date < day and not t.is_manual and t.window_end >= day
+            if t.date < day and not t.is_manual and t.window_end >= day - KEPT
         ),
     )  # fmt: skip
 
@@ -154,7 +157,7 @@ def test_client_birthday_lands_on_the_day_every_year(case: tuple[PlanClient, dat
     if born is None:
         return
     plan = build_plan(client, STANDARD, today)
-    end = today + timedelta(days=STANDARD.horizon_days)
+    end = today + timedelta(days=horizon_days(client.id, STANDARD))
     for year in range(today.year, end.year + 1):
         try:
             day = born.replace(year=year)
@@ -339,16 +342,16 @@ def test_a_stored_plan_holds_until_the_day_it_names(
         assert build_plan(read_back(client, stored.touchpoints, day), standard, day) == ahead, day
 
 
-def test_horizons_are_staggered_over_two_weeks_by_client() -> None:
+def test_horizons_are_staggered_over_four_weeks_by_client() -> None:
     # A greeted date entering the horizon changes the far end of most plans; with every
     # client's horizon ending on the same day, one night would re-plan most clients.
-    assert {horizon_days(pk, STANDARD) for pk in range(1, 15)} == set(range(352, 366))
-    assert horizon_days(15, STANDARD) == horizon_days(1, STANDARD)
-    short = Standard(horizon_days=40)  # too short to shorten
-    assert {horizon_days(pk, short) for pk in range(1, 15)} == {40}
-    client = PlanClient(13, "regular", frozenset({"whatsapp"}), gender="f")
+    assert {horizon_days(pk, STANDARD) for pk in range(1, 29)} == set(range(338, 366))
+    assert horizon_days(29, STANDARD) == horizon_days(1, STANDARD)
+    short = Standard(horizon_days=100)  # too short to shorten
+    assert {horizon_days(pk, short) for pk in range(1, 29)} == {100}
+    client = PlanClient(27, "regular", frozenset({"whatsapp"}), gender="f")
     today = date(2026, 12, 6)
-    assert max(t.date for t in build_plan(client, STANDARD, today)) <= today + timedelta(days=352)
+    assert max(t.date for t in build_plan(client, STANDARD, today)) <= today + timedelta(days=338)
 
 
 def test_stable_until_names_the_first_change() -> None:
@@ -368,10 +371,10 @@ def test_stable_until_names_the_first_change() -> None:
     assert build_plan(client, STANDARD, date(2026, 12, 19)) == planned.touchpoints
     assert build_plan(client, STANDARD, date(2026, 12, 20)) != planned.touchpoints
     # Planned on the 21st with the gift idea still unhandled, it is held at today within its
-    # window (to the 22nd): the plan changes the next day.
+    # window (18th to 22nd): the plan changes the next day.
     late = plan_client(client, STANDARD, date(2026, 12, 21))
     assert (late.touchpoints[0].date, late.touchpoints[0].window_start) == (
-        date(2026, 12, 21), date(2026, 12, 21))  # fmt: skip
+        date(2026, 12, 21), date(2026, 12, 18))  # fmt: skip
     assert late.stable_until == date(2026, 12, 22)
     # nothing is planned for a client with no consented channel, whatever the day
     assert plan_client(dataclasses.replace(client, consented_channels=frozenset()), STANDARD,
@@ -557,7 +560,7 @@ def test_greetings_follow_gender_rules() -> None:
 
 def test_new_client_gets_the_onboarding_sequence() -> None:
     today = date(2026, 6, 1)
-    client = PlanClient(14, "new", frozenset({"email"}),  # her horizon: the whole year
+    client = PlanClient(28, "new", frozenset({"email"}),  # her horizon: the whole year
                         purchases=(PlanPurchase(today, 500.0, ("earrings",)),))  # fmt: skip
     plan = build_plan(client, STANDARD, today)
     assert [(t.occasion, (t.date - today).days) for t in plan] == [
