@@ -37,7 +37,6 @@ _DAY = timedelta(days=1)
 _YEAR_AND_A_DAY = timedelta(days=367)  # older purchases' first anniversaries have passed
 _DAYS = tuple(timedelta(days=n) for n in range(43))  # leads, windows, offsets of anchors
 _TEN, _FOURTEEN = _DAYS[10], _DAYS[14]
-MAX_MIN_GAP = 30  # the largest min_gap a standard allows (2 * min_gap <= max_gap <= 60)
 # An occasion whose window is over waits this many days at most for the touchpoint after it to
 # pass (it goes with that one; see ``_opens``), and a handled touchpoint is read (and covers its
 # occasion) for as long after its window.

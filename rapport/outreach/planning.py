@@ -31,7 +31,6 @@ from django.db.models import (
     DateField,
     F,
     FloatField,
-    Max,
     Model,
     OuterRef,
     Subquery,
@@ -253,11 +252,15 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
             planner.PlanKeyDate(pk, kind, day, recurrence == "yearly", relative_id)
         )
 
-    # Hand-made, sent, done, cancelled and overdue touchpoints whose window is not over: the
-    # hand-made open ones are kept in the plan, and none of them is planned again (an overdue
-    # one is still on Today; planning its occasion anew would put the client there twice).
+    # Hand-made, sent, done, cancelled and overdue touchpoints whose window is not long over:
+    # the hand-made open ones are kept in the plan, and none of them is planned again (an
+    # overdue one is still on Today; planning its occasion anew would put the client there
+    # twice). The latest overdue one (its day passed, still planned: all of them are read
+    # here) is where the spacing goes on from.
     manual: dict[int, list[planner.PlanManual]] = defaultdict(list)
     handled: dict[int, list[planner.PlanHandled]] = defaultdict(list)
+    overdue: dict[int, date] = {}
+    planned = TouchpointStatus.PLANNED.value
     for client_id, due_on, occasion, category, channel, status, is_manual, relative_id, \
             start, end in (
         Touchpoint.objects.filter(
@@ -272,19 +275,10 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
             manual[client_id].append(
                 planner.PlanManual(due_on, occasion, category, channel or None)
             )
+        elif status == planned and due_on < today:
+            overdue[client_id] = due_on  # in date order: the last one wins
         handled[client_id].append(planner.PlanHandled(occasion, relative_id, start, end))
 
-    # The latest overdue touchpoint (still planned, its day passed) the spacing counts from:
-    # one older than the largest ``min_gap`` a standard allows counts for nothing.
-    overdue: dict[int, date] = dict(
-        Touchpoint.objects.filter(
-            among, status=TouchpointStatus.PLANNED, due_on__lt=today,
-            due_on__gte=today - timedelta(days=planner.MAX_MIN_GAP),
-        )
-        .order_by()
-        .values_list("client_id")
-        .annotate(Max("due_on"))
-    )  # fmt: skip
     wanted = set(ids)
     loaded = Loaded({}, {}, {}, {})
     no_purchases: list[tuple[int, int, date, float]] = []
