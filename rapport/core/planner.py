@@ -144,16 +144,29 @@ class PlanManual:
     channel: str | None = None
 
 
+Folded = tuple[str, int | None, str, str]  # occasion, relative, window start and end (ISO)
+
+
+def folded_of(reason_params: dict[str, Any]) -> tuple[Folded, ...]:
+    """What a touchpoint's reason parameters say was folded into it (lists, as JSON gives them
+    back, or tuples)."""
+    return tuple((o, r, s, e) for o, r, s, e in reason_params.get("folded", ()))
+
+
 @dataclass(frozen=True, slots=True)
 class PlanHandled:
     """A touchpoint the plan must not bring back: one that was sent, done, cancelled or placed
-    by hand. The planner drops its own touchpoint for the same occasion and relative whose
-    window overlaps ``[window_start, window_end]``."""
+    by hand, or is overdue. The planner drops its own touchpoint for the same occasion and
+    relative whose window overlaps ``[window_start, window_end]``, and the same for each
+    occasion folded into it (``folded``, the touchpoint's ``reason_params["folded"]``: occasion,
+    relative, window start and end as ISO dates); ``day`` is the touchpoint's."""
 
     occasion: str
     relative_id: int | None
     window_start: date
     window_end: date
+    day: date
+    folded: tuple[Folded, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +238,12 @@ _new_touchpoint = _slots_constructor(Touchpoint)
 class _Item:
     """A touchpoint while the plan is being built (mutable; turned into a Touchpoint at the end).
 
-    ``key`` (date, -priority, occasion, relative) is the plan's order, computed once."""
+    ``key`` (date, -priority, occasion, relative) is the plan's order, computed once.
+    ``folded``: the items folded into this one, as their cover keys (:func:`_fold`)."""
 
-    __slots__ = ("category", "channel", "date", "end", "fixed", "key", "manual", "may_break",
-                 "merged", "occasion", "params", "priority", "relative_id", "start")  # fmt: skip
+    __slots__ = ("category", "channel", "date", "end", "fixed", "folded", "key", "manual",
+                 "may_break", "merged", "occasion", "params", "priority", "relative_id",
+                 "start")  # fmt: skip
 
     def __init__(self, when: date, start: date, end: date, occasion: str, category: str,
                  fixed: bool = True, may_break: bool = False, relative_id: int | None = None,
@@ -245,6 +260,7 @@ class _Item:
         self.priority = priority
         self.manual = manual
         self.channel = channel
+        self.folded: list[Folded] = []
         self.params: dict[str, Any] = {} if params is None else params
         self.merged: list[str] = []
         self.key = (when, -priority, occasion, relative_id or 0)
@@ -377,11 +393,13 @@ class _Context:
     def place(self, when: date, before: int, after: int) -> _Placed | None:
         """Where an anchor touched on ``when``, with a window from ``before`` days before to
         ``after`` days after it, lands in the plan: ``(date, window start, window end)``, moved
-        to today while its window is still open; None outside ``[today, end]``.
+        to today while its window is still open; None beyond the horizon.
 
         A window that opened before today keeps its start (moving a contact into the past is
         refused where it is moved): held at today, it would change every day of the window,
-        and every client's plan with it on the days around a holiday."""
+        and every client's plan with it on the days around a holiday. An anchor whose window
+        is over stays on the window's last day for :data:`PASSED_KEPT_DAYS`, never to be sent
+        on its own (:func:`_opens`), then is None."""
         today = self.today
         stop = when + _DAYS[after]
         if when > self.end:
@@ -642,6 +660,7 @@ def _merge_close(items: list[_Item], days: int) -> list[_Item]:
         lead.merged = [*lead.merged, other.occasion, *other.merged]
         lead.params = {**lead.params, "merged": (*lead.params.get("merged", ()), other.params)}
         lead.fixed = lead.fixed or other.fixed
+        _fold(lead, other)
         kept[-1] = lead
     return kept
 
@@ -652,7 +671,19 @@ def _lead(run: list[_Item]) -> _Item:
     lead.merged = [i.occasion for i in others]
     if others:
         lead.params = {**lead.params, "merged": tuple(i.params for i in others)}
+    for other in others:
+        _fold(lead, other)
     return lead
+
+
+def _fold(lead: _Item, other: _Item) -> None:
+    """``other`` goes into ``lead``: the touchpoint keeps what covers it (and what was folded
+    into it) once handled — occasion, relative, window — so it does not come back on its own
+    after the message that carried it (:func:`_unhandled`)."""
+    lead.folded.extend(
+        [(other.occasion, other.relative_id, other.start.isoformat(), other.end.isoformat()),
+         *other.folded]
+    )  # fmt: skip
 
 
 # --- filling and spacing ----------------------------------------------------------------------
@@ -751,6 +782,7 @@ def _fix_selling(items: list[_Item], standard: Standard, filler: _Filler | None)
             keep, drop = (a, b) if (a.manual or (a.priority >= b.priority and not b.manual)) \
                 else (b, a)  # fmt: skip
             keep.merged.extend([drop.occasion, *drop.merged])
+            _fold(keep, drop)
             del items[i if drop is a else i + 1]
         return True
     return False
@@ -854,7 +886,7 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
             after = _unhandled(after, client, bound, alive)
         # A passed occasion (its window over) goes with the touchpoint after it, until that one
         # has passed or been handled, or the client was contacted.
-        seen = max((h.window_end for h in client.handled), default=ref)
+        seen = max((h.day for h in client.handled), default=ref)
         if ref is not None and seen is not None and ref > seen:
             seen = ref
         anchors = _opens(anchors, ctx, bound, seen)
@@ -883,6 +915,9 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
             break
     if items and items[0].date < today:
         items = [i for i in items if i.date >= today]  # passed ones went with another or go
+    for i in items:
+        if i.folded:
+            i.params = {**i.params, "folded": tuple(i.folded)}
     plan = [
         _new_touchpoint(i.date, i.start, i.end, i.occasion, i.category, i.channel or channel,
                         i.fixed, i.may_break, i.relative_id, tuple(i.merged), i.params, i.priority,
@@ -892,7 +927,7 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
     return Plan(tuple(plan), bound.day)
 
 
-STORED_LOOKAHEAD = 3  # days on which a stored plan is checked against its own rest
+STORED_LOOKAHEAD = 6  # days on which a stored plan is checked against its own rest
 
 
 def plan_stored(client: PlanClient, standard: Standard, today: date) -> Plan:
@@ -919,7 +954,8 @@ def plan_stored(client: PlanClient, standard: Standard, today: date) -> Plan:
             last_overdue=max((t.date for t in passed), default=client.last_overdue),
             manual=tuple(m for m in client.manual if m.date >= day),
             handled=tuple(h for h in client.handled if h.window_end >= kept_from) + tuple(
-                PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end)
+                PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end, t.date,
+                            folded_of(t.reason_params))
                 for t in passed
                 if not t.is_manual and t.window_end >= kept_from
             ),
@@ -935,12 +971,15 @@ def _opens(items: list[_Item], ctx: _Context, bound: _Bound, seen: date | None) 
     """The first day any of these items may change: the day after its date (then it is held at
     today while its window is open, or passed). Merged ones count: they decide merges.
 
-    A passed item (its window over, :meth:`_Context.place`) is never sent: it leads nothing,
-    and goes with the touchpoint it is folded into for ``min_gap`` days, or until a touchpoint
-    after it has passed or the client was contacted (``seen``: the last day of either); had it
-    been its own touchpoint, that one's row covers it (``_unhandled``). The items kept."""
-    today = ctx.today
-    gone = _GONE
+    A passed item (its window over, :meth:`_Context.place`) is never sent: it leads no merge,
+    and goes with the touchpoint it is folded into (which names it in ``merged_occasions``)
+    for up to :data:`PASSED_KEPT_DAYS`, until a touchpoint after it has been handled (sent,
+    passed, cancelled, placed by hand) or the client was contacted (``seen``: the day of the
+    last handled one or of the last contact). Kept going, it would fold differently
+    each day it is held at today and leave the touchpoint it went into the day its window
+    closes, on every client at once around a holiday; had it been its own touchpoint, that
+    one's row covers it (``_unhandled``). Returns the items kept."""
+    today, gone = ctx.today, _GONE
     kept = []
     for i in items:
         if i.date >= today:
@@ -957,17 +996,23 @@ def _opens(items: list[_Item], ctx: _Context, bound: _Bound, seen: date | None) 
 
 def _unhandled(items: list[_Item], client: PlanClient, bound: _Bound, alive: int
                ) -> list[_Item]:  # fmt: skip
-    """The items no handled touchpoint (same occasion and relative, overlapping window) covers.
-    ``bound`` learns when a dropped one may come back: the day a loader stops reading its
-    cover (:data:`HANDLED_KEPT_DAYS` after the cover's window), if the item is still there
-    then (``alive`` days after its window)."""
-    done: dict[tuple[str, int | None], list[PlanHandled]] = {}
+    """The items no handled touchpoint covers: the same occasion and relative in an overlapping
+    window, its own or that of an occasion folded into it (a message that carried an occasion
+    is not followed by one for it). ``bound`` learns when a dropped one may come back: the day
+    a loader stops reading its cover (:data:`HANDLED_KEPT_DAYS` after the cover's window), if
+    the item is still there then (``alive`` days after its window)."""
+    done: dict[tuple[str, int | None], list[tuple[date, date, date]]] = {}
     for h in client.handled:
-        done.setdefault((h.occasion, h.relative_id), []).append(h)
+        last = h.window_end
+        done.setdefault((h.occasion, h.relative_id), []).append((h.window_start, last, last))
+        for occasion, relative_id, start, end in h.folded:
+            done.setdefault((occasion, relative_id), []).append(
+                (date.fromisoformat(start), date.fromisoformat(end), last)
+            )
     kept: list[_Item] = []
     for i in items:
-        covers = [h.window_end for h in done.get((i.occasion, i.relative_id), ())
-                  if h.window_start <= i.end and i.start <= h.window_end]  # fmt: skip
+        covers = [last for start, end, last in done.get((i.occasion, i.relative_id), ())
+                  if start <= i.end and i.start <= end]  # fmt: skip
         if covers:
             gone = min(covers) + _KEPT
             if i.end + timedelta(days=alive) >= gone:

@@ -262,14 +262,15 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
     overdue: dict[int, date] = {}
     planned = TouchpointStatus.PLANNED.value
     for client_id, due_on, occasion, category, channel, status, is_manual, relative_id, \
-            start, end in (
+            start, end, folded in (
         Touchpoint.objects.filter(
             among, window_end__gte=today - timedelta(days=planner.HANDLED_KEPT_DAYS)
         )
         .exclude(status=TouchpointStatus.PLANNED, is_manual=False, due_on__gte=today)
         .order_by("client_id", "due_on", "pk")
         .values_list("client_id", "due_on", "occasion", "category", "channel", "status",
-                     "is_manual", "relative_id", "window_start", "window_end")
+                     "is_manual", "relative_id", "window_start", "window_end",
+                     "reason__folded")
     ):  # fmt: skip
         if is_manual and status in _OPEN and due_on >= today:
             manual[client_id].append(
@@ -277,7 +278,16 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
             )
         elif status == planned and due_on < today:
             overdue[client_id] = due_on  # in date order: the last one wins
-        handled[client_id].append(planner.PlanHandled(occasion, relative_id, start, end))
+        handled[client_id].append(
+            planner.PlanHandled(
+                occasion,
+                relative_id,
+                start,
+                end,
+                due_on,
+                planner.folded_of({"folded": folded}) if folded else (),
+            )
+        )
 
     wanted = set(ids)
     loaded = Loaded({}, {}, {}, {})

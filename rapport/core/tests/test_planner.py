@@ -26,6 +26,7 @@ from rapport.core.planner import (
     Touchpoint,
     build_plan,
     choose_channel,
+    folded_of,
     greeted_dates_in,
     horizon_days,
     items_needed,
@@ -105,7 +106,8 @@ def read_back(client: PlanClient, plan: tuple[Touchpoint, ...], day: date) -> Pl
         last_overdue=max((t.date for t in plan if t.date < day), default=client.last_overdue),
         manual=tuple(m for m in client.manual if m.date >= day),
         handled=tuple(h for h in client.handled if h.window_end >= day - KEPT) + tuple(
-            PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end)
+            PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end, t.date,
+                        folded_of(t.reason_params))
             for t in plan
             if t.date < day and not t.is_manual and t.window_end >= day - KEPT
         ),
@@ -320,15 +322,25 @@ def test_a_stored_plan_holds_until_the_day_it_names(
 ) -> None:
     # What the nightly re-plan relies on: on every day before ``stable_until``, planning the
     # client as the loader then reads her gives exactly the stored rows still ahead. She may
-    # have handled touchpoints (sent, overdue, cancelled) whose windows end over the next weeks.
+    # have handled touchpoints (sent, overdue, cancelled) from the last two months whose
+    # windows end around now, and passed occasions that wait with a touchpoint.
     client, today = case
     handled = []
     for _ in range(data.draw(st.integers(0, 4))):
-        start = today + timedelta(days=data.draw(st.integers(-20, 5)))
+        start = today + timedelta(days=data.draw(st.integers(-70, 5)))
+        end = max(start, today - timedelta(days=data.draw(st.integers(-10, HANDLED_KEPT_DAYS))))
+        day = start + timedelta(days=data.draw(st.integers(0, (end - start).days)))
         handled.append(PlanHandled(
             data.draw(st.sampled_from(HANDLED_OCCASIONS)),
             data.draw(st.sampled_from([None, *(r.id for r in client.relatives)])),
-            start, max(start, today) + timedelta(days=data.draw(st.integers(0, 10))),
+            start, end, day,
+            tuple(
+                (occasion, None, (start - timedelta(days=shift)).isoformat(), day.isoformat())
+                for occasion, shift in data.draw(st.lists(
+                    st.tuples(st.sampled_from(HANDLED_OCCASIONS), st.integers(-40, 40)),
+                    max_size=2,
+                ))
+            ),
         ))  # fmt: skip
     client = dataclasses.replace(client, id=pk, handled=tuple(handled))
     stored = plan_stored(client, standard, today)

@@ -152,8 +152,10 @@ def test_the_loader_reads_everything_the_planner_needs(world: World) -> None:
         preferences=("Pandora", "серьги"),
         manual=(planner.PlanManual(today + timedelta(days=5), "manual", "personal", "whatsapp"),),
         handled=(
-            planner.PlanHandled("client_birthday", None, today, today + timedelta(days=1)),
-            planner.PlanHandled("manual", None, today, today + timedelta(days=9)),
+            planner.PlanHandled("client_birthday", None, today, today + timedelta(days=1), today),
+            planner.PlanHandled(
+                "manual", None, today, today + timedelta(days=9), today + timedelta(days=5)
+            ),
         ),
     )
 
