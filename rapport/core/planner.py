@@ -755,6 +755,7 @@ def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _
                 step = k * max_gap if item is None else k * gap // n
                 new = filler.make(prev_date + timedelta(days=step), prev,
                                   cat_b if k == n - 1 else None)  # fmt: skip
+                bound.at(new.date + _DAY)
                 items.append(new)
                 prev = new.category
             added = True
@@ -766,17 +767,24 @@ def _fill(items: list[_Item], p0: date, end: date, standard: Standard, filler: _
         items.sort(key=_KEY)
 
 
-def _fix_selling(items: list[_Item], standard: Standard, filler: _Filler | None) -> bool:
+def _fix_selling(items: list[_Item], standard: Standard, filler: _Filler | None,
+                 bound: _Bound) -> bool:  # fmt: skip
     """Break up the first pair of consecutive selling touchpoints; False when there is none.
     A pair far enough apart gets a non-selling filler in the middle; otherwise the
-    lower-priority one is folded into the other (it is named in ``merged_occasions``)."""
+    lower-priority one is folded into the other (it is named in ``merged_occasions``). A
+    passed occasion (:func:`_opens`) gets no filler after it: it goes with the next one if
+    that is near enough to fold, else nowhere."""
     for i in range(len(items) - 1):
         a, b = items[i], items[i + 1]
         if a.category != SELLING or b.category != SELLING or (a.manual and b.manual):
             continue
         gap = (b.date - a.date).days
-        if filler is not None and gap >= 2 * standard.min_gap:
-            items.append(filler.make(a.date + timedelta(days=gap // 2), SELLING, SELLING))
+        if gap >= 2 * standard.min_gap and a.priority == _PASSED:
+            del items[i]
+        elif filler is not None and gap >= 2 * standard.min_gap:
+            new = filler.make(a.date + timedelta(days=gap // 2), SELLING, SELLING)
+            bound.at(new.date + _DAY)
+            items.append(new)
             items.sort(key=_KEY)
         else:
             keep, drop = (a, b) if (a.manual or (a.priority >= b.priority and not b.manual)) \
@@ -911,7 +919,7 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
     while True:
         if filler is not None:
             _fill(items, fill_from, end, standard, filler, bound, ctx.horizon)
-        if not _fix_selling(items, standard, filler):
+        if not _fix_selling(items, standard, filler, bound):
             break
     if items and items[0].date < today:
         items = [i for i in items if i.date >= today]  # passed ones went with another or go
@@ -985,7 +993,7 @@ def _opens(items: list[_Item], ctx: _Context, bound: _Bound, seen: date | None) 
         if i.date >= today:
             bound.at(i.date + _DAY)
         elif seen is None or seen <= i.date:
-            i.priority = -1
+            i.priority = _PASSED
             i.key = (i.date, 1, i.occasion, i.relative_id or 0)
             bound.at(i.date + gone)
         else:
@@ -1092,6 +1100,7 @@ def _overdue_from(last: date, interval: float, ratio: float) -> date:
 
 
 _KEPT = timedelta(days=HANDLED_KEPT_DAYS + 1)
+_PASSED = -1  # the priority of a passed occasion: it leads nothing
 _GONE = timedelta(days=PASSED_KEPT_DAYS + 1)
 _THANK_YOU, _FEEDBACK = PRIORITY["thank_you"], PRIORITY["feedback"]
 _WIN_BACK, _CARE_TIPS = PRIORITY["win_back"], PRIORITY["care_tips"]
