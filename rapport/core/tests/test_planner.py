@@ -653,3 +653,64 @@ def test_the_plans_far_end_stays_put_as_the_horizon_moves() -> None:
         assert [(t.date, t.occasion) for t in plan if t.date <= edge] == [
             entry for entry in first if entry[0] >= day
         ], k
+
+
+def test_an_overdue_touchpoint_keeps_the_rest_of_the_plan() -> None:
+    # The New Year greeting passes unsent: it is still on Today as overdue, and the plan goes on
+    # from it as it was planned (the check-in stays on 2 February), where filling from the last
+    # contact would have moved the check-in (and every such client's plan) that night.
+    standard = Standard(disabled_occasions=frozenset({"holiday_gift_ideas"}))
+    client = PlanClient(28, "regular", frozenset({"whatsapp"}), birthday=date(1985, 4, 10),
+                        gender="f", first_name="Anna", last_contact=date(2026, 12, 1))  # fmt: skip
+    stored = build_plan(client, standard, date(2026, 12, 6))
+    assert [(t.date, t.occasion) for t in stored[:3]] == [
+        (date(2026, 12, 31), "holiday_greeting"), (date(2027, 2, 2), "personal_checkin"),
+        (date(2027, 3, 7), "holiday_greeting"),
+    ]  # fmt: skip
+    new_year = date(2027, 1, 1)
+    read = read_back(client, stored, new_year)
+    assert read.last_overdue == date(2026, 12, 31)
+    assert build_plan(read, standard, new_year)[:2] == stored[1:3]
+    as_if_sent_long_ago = dataclasses.replace(read, last_overdue=None)
+    assert build_plan(as_if_sent_long_ago, standard, new_year)[0].date == date(2027, 1, 31)
+
+
+def test_a_passed_occasion_goes_with_the_touchpoint_it_was_folded_into() -> None:
+    # The New Year gift idea (window 18–22 December) is folded into the win-back of 26 December.
+    # Once its window is over it still goes with it, rather than leave the win-back the day it
+    # closes (on every such client at once).
+    client = PlanClient(28, "dormant", frozenset({"whatsapp"}), gender="f", first_name="Anna",
+                        last_contact=date(2026, 12, 5))  # fmt: skip
+    stored = build_plan(client, STANDARD, date(2026, 12, 6))
+    win_back = stored[0]
+    assert (win_back.date, win_back.occasion, win_back.merged_occasions) == (
+        date(2026, 12, 26), "win_back", ("holiday_gift_ideas",))  # fmt: skip
+    assert win_back.reason_params["folded"] == (
+        ("holiday_gift_ideas", None, "2026-12-18", "2026-12-22"),)  # fmt: skip
+    after_its_window = date(2026, 12, 23)
+    assert build_plan(read_back(client, stored, after_its_window), STANDARD,
+                      after_its_window)[0] == win_back  # fmt: skip
+
+
+def test_a_message_that_carried_an_occasion_is_not_followed_by_one_for_it() -> None:
+    # The Valentine's Day gift idea of 2 February carries the Defender's Day one (23 February,
+    # window 9–13 February). Once it is handled, the Defender's Day gift idea does not come back
+    # on its own; it would if the touchpoint did not say what was folded into it.
+    client = PlanClient(28, "regular", frozenset({"whatsapp"}), gender="f", first_name="Anna",
+                        last_contact=date(2027, 1, 20))  # fmt: skip
+    stored = build_plan(client, STANDARD, date(2027, 1, 21))
+    valentines = next(t for t in stored if t.date == date(2027, 2, 2))
+    assert valentines.reason_params["folded"] == (
+        ("holiday_gift_ideas", None, "2027-02-09", "2027-02-13"),)  # fmt: skip
+    day = date(2027, 2, 3)
+    read = read_back(client, stored, day)
+
+    def defenders_day(plan: tuple[Touchpoint, ...]) -> list[date]:
+        this_year = [t for t in plan if t.date < date(2027, 3, 1)]
+        return [t.date for t in this_year if t.reason_params.get("holiday") == "defenders_day"]
+
+    assert defenders_day(build_plan(read, STANDARD, day)) == []
+    unaware = dataclasses.replace(
+        read, handled=tuple(dataclasses.replace(h, folded=()) for h in read.handled)
+    )
+    assert defenders_day(build_plan(unaware, STANDARD, day)) == [date(2027, 2, 11)]

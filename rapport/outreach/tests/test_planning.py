@@ -332,3 +332,37 @@ def test_re_planning_some_clients_leaves_their_neighbours_alone(world: World) ->
         clients[0].pk,
         clients[2].pk,
     }
+
+
+def test_the_loader_reads_the_latest_overdue_touchpoint_and_what_rows_carried(
+    world: World,
+) -> None:
+    regular_with_whatsapp(world)
+    today = timezone.localdate()
+
+    def row(days_ago: int, status: str, **extra: object) -> Touchpoint:
+        due = today - timedelta(days=days_ago)
+        fields = {"occasion": "personal_checkin", "category": "personal", **extra}
+        return Touchpoint.objects.create(
+            client=world.client, store=world.store, due_on=due, window_start=due,
+            window_end=due + timedelta(days=2), status=status, **fields,
+        )  # fmt: skip
+
+    row(20, TouchpointStatus.PLANNED)
+    row(9, TouchpointStatus.PLANNED)  # the latest one still planned: overdue
+    row(5, TouchpointStatus.DONE)  # sent: a contact, not an overdue touchpoint
+    row(
+        4, TouchpointStatus.CANCELLED, occasion="holiday_gift_ideas", category="selling",
+        reason={"folded": [["relative_birthday_gift", None, "2026-02-01", "2026-02-04"]]},
+    )  # fmt: skip
+    row(70, TouchpointStatus.PLANNED)  # its window ended more than 60 days ago: not read
+
+    loaded = plan_inputs_for([world.client.pk], today)[world.client.pk]
+    assert loaded.last_overdue == today - timedelta(days=9)
+    assert [(h.occasion, h.day, h.folded) for h in loaded.handled] == [
+        ("personal_checkin", today - timedelta(days=20), ()),
+        ("personal_checkin", today - timedelta(days=9), ()),
+        ("personal_checkin", today - timedelta(days=5), ()),
+        ("holiday_gift_ideas", today - timedelta(days=4),
+         (("relative_birthday_gift", None, "2026-02-01", "2026-02-04"),)),
+    ]  # fmt: skip
