@@ -61,10 +61,10 @@ def plan_row(point: Touchpoint) -> dict[str, Any]:
 
 def reason_text(reason: dict[str, Any]) -> str:
     """The reason's plain values as ``key=value`` in key order (PostgreSQL's jsonb does not keep
-    the written order), lists joined by ``/``, merged ones left out."""
+    the written order), lists joined by ``/``, merged and folded ones left out."""
     parts = []
     for key, value in sorted(reason.items()):
-        if key == "merged" or value in (None, "", [], {}):
+        if key in ("merged", "folded") or value in (None, "", [], {}):
             continue
         shown = "/".join(str(v) for v in value) if isinstance(value, list) else str(value)
         parts.append(f"{key}={shown}")
