@@ -186,8 +186,8 @@ class PlanClient:
     purchases: tuple[PlanPurchase, ...] = ()
     visits: tuple[date, ...] = ()  # only the latest one up to the plan's day matters
     last_contact: date | None = None
-    # The day of the latest touchpoint still open (planned, not sent) whose day has passed: it
-    # is on the consultant's Today as overdue, and spacing counts from it as from a contact.
+    # The day of the latest touchpoint still planned (not sent) whose day has passed: it is on
+    # the consultant's Today as overdue, and gaps are filled from it as from a contact to come.
     last_overdue: date | None = None
     typical_interval_days: float | None = None
     preferences: tuple[str, ...] = ()
