@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import lru_cache
 from operator import attrgetter
@@ -233,6 +233,8 @@ def _slots_constructor[T](cls: type[T]) -> Callable[..., T]:
 new_plan_client = _slots_constructor(PlanClient)
 new_plan_purchase = _slots_constructor(PlanPurchase)
 _new_touchpoint = _slots_constructor(Touchpoint)
+_new_handled = _slots_constructor(PlanHandled)
+_CLIENT_FIELDS = tuple(f.name for f in fields(PlanClient))
 
 
 class _Item:
@@ -302,7 +304,8 @@ def _public_holidays(country: str, year: int) -> tuple[tuple[date, str], ...]:
     )
 
 
-def greeted_dates_in(standard: Standard, year: int) -> list[tuple[GreetedDate, date]]:
+@lru_cache(maxsize=1024)
+def greeted_dates_in(standard: Standard, year: int) -> tuple[tuple[GreetedDate, date], ...]:
     """Each greeted date of the standard as it falls in ``year``."""
     found: list[tuple[GreetedDate, date]] = []
     for rule in standard.greeted_dates:
@@ -313,7 +316,7 @@ def greeted_dates_in(standard: Standard, year: int) -> list[tuple[GreetedDate, d
             found.append((rule, _nth_weekday(year, rule.month, rule.weekday, rule.nth)))
         elif rule.month:
             found.append((rule, _on(year, rule.month, rule.day)))
-    return found
+    return tuple(found)
 
 
 def choose_channel(client: PlanClient) -> str | None:
@@ -489,6 +492,7 @@ class _Context:
 
 
 _CONTEXTS: dict[tuple[int, date, int], tuple[Standard, _Context]] = {}
+CONTEXTS_KEPT = 4096
 HORIZON_STAGGER = 28  # clients' horizons end up to 27 days short of the standard's, by id
 
 
@@ -503,11 +507,13 @@ def horizon_days(client_id: int, standard: Standard) -> int:
 
 
 def _context(standard: Standard, today: date, horizon: int) -> _Context:
-    """The shared :class:`_Context` for a standard (by identity), a day and a horizon."""
+    """The shared :class:`_Context` for a standard (by identity), a day and a horizon. A stored
+    plan is checked on the days its bounds name (:func:`plan_stored`), and horizons differ by
+    client: a night's re-plan uses a few thousand of them."""
     key = (id(standard), today, horizon)
     entry = _CONTEXTS.get(key)
     if entry is None or entry[0] is not standard:
-        if len(_CONTEXTS) > 256:
+        if len(_CONTEXTS) >= CONTEXTS_KEPT:
             _CONTEXTS.clear()
         entry = _CONTEXTS[key] = (standard, _Context(standard, today, horizon))
     return entry[1]
@@ -957,17 +963,18 @@ def plan_stored(client: PlanClient, standard: Standard, today: date) -> Plan:
         day = until
         kept_from = day - timedelta(days=HANDLED_KEPT_DAYS)
         passed = [t for t in rest if t.date < day]
-        client = replace(
-            client,
+        read = {name: getattr(client, name) for name in _CLIENT_FIELDS}
+        read.update(
             last_overdue=max((t.date for t in passed), default=client.last_overdue),
             manual=tuple(m for m in client.manual if m.date >= day),
             handled=tuple(h for h in client.handled if h.window_end >= kept_from) + tuple(
-                PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end, t.date,
-                            folded_of(t.reason_params))
+                _new_handled(t.occasion, t.relative_id, t.window_start, t.window_end, t.date,
+                             folded_of(t.reason_params))
                 for t in passed
                 if not t.is_manual and t.window_end >= kept_from
             ),
         )  # fmt: skip
+        client = new_plan_client(**read)  # ``replace`` without the checks of ``__init__``
         ahead = plan_client(client, standard, day)
         if ahead.touchpoints != rest[len(passed) :]:
             break
