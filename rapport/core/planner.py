@@ -9,7 +9,7 @@ recorded in ``docs/adr/0003-contact-plan.md``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import lru_cache
@@ -147,10 +147,10 @@ class PlanManual:
 Folded = tuple[str, int | None, str, str]  # occasion, relative, window start and end (ISO)
 
 
-def folded_of(reason_params: dict[str, Any]) -> tuple[Folded, ...]:
-    """What a touchpoint's reason parameters say was folded into it (lists, as JSON gives them
-    back, or tuples)."""
-    return tuple((o, r, s, e) for o, r, s, e in reason_params.get("folded", ()))
+def folded_of(folded: Iterable[Sequence[Any]] | None) -> tuple[Folded, ...]:
+    """What was folded into a touchpoint, from its ``reason_params["folded"]`` (lists, as JSON
+    gives them back, or tuples; None where nothing was)."""
+    return tuple((o, r, s, e) for o, r, s, e in folded or ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -900,9 +900,7 @@ def plan_client(client: PlanClient, standard: Standard, today: date) -> Plan:
             after = _unhandled(after, client, bound, alive)
         # A passed occasion (its window over) goes with the touchpoint after it, until that one
         # has passed or been handled, or the client was contacted.
-        seen = max((h.day for h in client.handled), default=ref)
-        if ref is not None and seen is not None and ref > seen:
-            seen = ref
+        seen = max((d for d in (ref, *(h.day for h in client.handled)) if d), default=None)
         anchors = _opens(anchors, ctx, bound, seen)
         after = _opens(after, ctx, bound, seen)
         items = _merge_close(_merge(anchors, standard.merge_window_days) + after, SAME_CONTACT_DAYS)
@@ -969,7 +967,7 @@ def plan_stored(client: PlanClient, standard: Standard, today: date) -> Plan:
             manual=tuple(m for m in client.manual if m.date >= day),
             handled=tuple(h for h in client.handled if h.window_end >= kept_from) + tuple(
                 _new_handled(t.occasion, t.relative_id, t.window_start, t.window_end, t.date,
-                             folded_of(t.reason_params))
+                             folded_of(t.reason_params.get("folded")))
                 for t in passed
                 if not t.is_manual and t.window_end >= kept_from
             ),

@@ -285,7 +285,7 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
                 start,
                 end,
                 due_on,
-                planner.folded_of({"folded": folded}) if folded else (),
+                planner.folded_of(folded),
             )
         )
 
@@ -300,8 +300,8 @@ def _load(client_ids: Sequence[int], today: date) -> Loaded:
             continue
         # What the loader reads changes on its own: the oldest purchase or the last visit falls
         # out of the history read, and the day after the next visit the one after it (if any)
-        # comes into view. (A handled touchpoint leaving after its window changes only what it
-        # covered: the planner names that day.)
+        # comes into view. (A handled touchpoint leaving, 60 days after its window, changes only
+        # what it covered: the planner names that day.)
         bought_days = purchases.get(pk)
         limits = [
             *((bought_days[0][2] + history,) if bought_days else ()),

@@ -107,7 +107,7 @@ def read_back(client: PlanClient, plan: tuple[Touchpoint, ...], day: date) -> Pl
         manual=tuple(m for m in client.manual if m.date >= day),
         handled=tuple(h for h in client.handled if h.window_end >= day - KEPT) + tuple(
             PlanHandled(t.occasion, t.relative_id, t.window_start, t.window_end, t.date,
-                        folded_of(t.reason_params))
+                        folded_of(t.reason_params.get("folded")))
             for t in plan
             if t.date < day and not t.is_manual and t.window_end >= day - KEPT
         ),
